@@ -1,0 +1,177 @@
+// Typed, validated description of one simulated configuration.
+//
+// Everything downstream (workload, policy, engine, results) reads these plain structs and never YAML:
+// sim/config/ is the only folder that knows about files, units and key paths. All quantities are in SI
+// base units (bytes, seconds, bytes/second, FLOP/second) as doubles; counts are integers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hgca {
+
+// ---------------------------------------------------------------- hardware
+
+struct GpuSpec {
+  std::string name;
+  double memory_bytes = 0;       // physical HBM capacity
+  double reserved_bytes = 0;     // CUDA context, allocator slack, fragmentation: never usable
+  double hbm_bandwidth = 0;      // B/s, practical read roofline
+  double hbm_efficiency = 1.0;   // share of hbm_bandwidth a decode kernel reaches (0, 1]
+  double matmul_flops = 0;       // FLOP/s, dense fp16/bf16 tensor-core peak
+  double matmul_efficiency = 1.0;
+  double vector_flops = 0;       // FLOP/s without tensor cores (softmax, elementwise)
+  double kernel_launch_s = 0;    // host-thread time to launch one kernel
+  double kernel_min_s = 0;       // shortest possible kernel on the device (ramp-up, tail)
+};
+
+struct LinkDirectionSpec {
+  double bandwidth = 0;  // B/s for pinned memory, one transfer alone
+  double latency_s = 0;  // fixed per-transfer cost (DMA setup, completion)
+};
+
+struct PcieSpec {
+  LinkDirectionSpec h2d;
+  LinkDirectionSpec d2h;
+  double duplex_bandwidth = 0;    // cap on h2d+d2h together, B/s; 0 = no cap (perfect full duplex)
+  double pageable_bandwidth = 0;  // B/s for transfers from/to pageable host memory (staged by the driver)
+  int copy_engines_per_direction = 1;  // concurrent DMA transfers per direction; they share the bandwidth
+};
+
+struct CpuSpec {
+  std::string name;
+  int cores = 0;
+  int sockets = 1;
+  double memory_bytes = 0;
+  // Achievable streaming-read bandwidth against the number of active threads, ascending by threads.
+  // Interpolated linearly between points and held flat past the last: this is how DRAM saturates.
+  std::vector<std::pair<int, double>> bandwidth_by_threads;
+  double flops_per_core = 0;     // FLOP/s of one core on the attention inner loop (fp32 FMA, SIMD)
+  double task_overhead_s = 0;    // per-task cost: dequeue, setup, result write
+  double wakeup_s = 0;           // a parked worker's wake-up latency at the start of a batch of tasks
+  double gather_efficiency = 1;  // share of streaming bandwidth kept when reading scattered rows
+};
+
+struct HardwareProfile {
+  std::string name;
+  std::string source;      // where the figures come from
+  bool calibrated = false; // true only for profiles written by `hgca calibrate`
+  GpuSpec gpu;
+  PcieSpec pcie;
+  CpuSpec cpu;
+};
+
+// ---------------------------------------------------------------- model
+
+struct ModelShape {
+  std::string name;
+  int layers = 0;
+  int q_heads = 0;
+  int kv_heads = 0;       // == q_heads for MHA, 1 for MQA
+  int head_dim = 0;
+  int hidden = 0;
+  int intermediate = 0;   // MLP inner size
+  int vocab = 0;
+  bool gated_mlp = true;  // SwiGLU (gate, up, down) vs two-matrix MLP
+  bool tied_embeddings = false;
+  double weight_bytes_per_param = 2;  // from dtype: fp16/bf16 = 2, fp8/int8 = 1, fp32 = 4
+  double kv_bytes_per_elem = 2;
+  std::string weight_dtype = "bf16";
+  std::string kv_dtype = "bf16";
+  std::string source;  // where the shape comes from (the published config)
+};
+
+// ---------------------------------------------------------------- workload
+
+struct RequestSpec {
+  int64_t prompt = 0;  // tokens already in context when decoding starts
+  int64_t decode = 0;  // tokens generated
+};
+
+struct WorkloadSpec {
+  // Either `batch` identical requests of (prompt, decode), or an explicit list of requests run as one batch
+  // (a sequence leaves the batch when its decode length is reached).
+  int batch = 1;
+  int64_t prompt = 0;
+  int64_t decode = 0;
+  std::vector<RequestSpec> requests;  // empty unless given explicitly; then batch == requests.size()
+  int64_t prefill_chunk = 0;          // tokens per prefill chunk; 0 = whole prompt at once
+  bool simulate_prefill = true;
+};
+
+// ---------------------------------------------------------------- system (strategy and its parameters)
+
+enum class SelectionSource {
+  Fraction,      // each head selects `fraction` of its CPU-resident entries
+  TopK,          // each head selects min(top_k, CPU-resident entries)
+  Distribution,  // per-head fractions drawn once (seeded) from a log-normal: heads differ a lot
+  Profile,       // per-(layer, head) amounts from a selection-profile file written by trace replay
+};
+
+enum class SelectionGranularity { QueryHead, KvHead };
+
+struct SelectionSpec {
+  SelectionSource source = SelectionSource::Fraction;
+  double fraction = 0.05;
+  int64_t top_k = 0;
+  // Distribution: fraction per head = clamp(median * exp(sigma * N(0,1)), min_fraction, max_fraction)
+  double median_fraction = 0.01;
+  double sigma = 1.5;
+  double min_fraction = 0.0;
+  double max_fraction = 0.4;
+  std::string profile_path;  // Profile: an HDF5 selection profile (see docs/SELECTION_PROFILE.md)
+  SelectionGranularity granularity = SelectionGranularity::QueryHead;
+};
+
+// How the CPU side finds the entries it attends to each step (what that costs is charged).
+enum class SelectionMethod {
+  KeyScan,       // score every CPU-resident key of the head (reads all keys), then attend to the selection
+  BlockSummary,  // score per-block summaries (Quest-like), then read the selected blocks
+  ReuseLast,     // reuse the selection of an earlier step; rescan every `reselect_interval` steps
+};
+
+enum class CpuSchedule {
+  Static,   // tasks partitioned over cores up front (round-robin by task index)
+  Dynamic,  // one shared work queue; an idle core takes the next task
+};
+
+enum class CpuTaskGranularity {
+  Head,      // one task per (sequence, query head)
+  KvHead,    // one task per (sequence, KV head): the query heads of a group share the reads
+  Sequence,  // one task per sequence (all heads)
+};
+
+struct SystemSpec {
+  std::string strategy = "hgca";  // gpu-full | hgca | offload-fetch | cpu-full | window-only | fetch-topk
+  int64_t window = 4096;          // recent tokens per sequence kept on the GPU
+  int64_t sinks = 0;              // first tokens kept on the GPU as attention sinks
+  int64_t eviction_batch = 64;    // tokens leaving the window are written back to CPU memory this many at a time
+  SelectionSpec selection;
+  SelectionMethod selection_method = SelectionMethod::KeyScan;
+  int64_t summary_block = 16;     // BlockSummary: tokens per block
+  int reselect_interval = 8;      // ReuseLast: rescan every this many steps
+  int cpu_threads = 0;            // attention workers; 0 = all cores
+  CpuSchedule cpu_schedule = CpuSchedule::Dynamic;
+  CpuTaskGranularity cpu_task = CpuTaskGranularity::Head;
+  int prefetch_layers = 1;        // offload-fetch / fetch-topk: layers fetched ahead
+  bool pinned = true;             // host buffers pinned (page-locked) or pageable
+  int64_t activation_tokens = 0;  // decode activations workspace, tokens; 0 = batch
+};
+
+// ---------------------------------------------------------------- one experiment point
+
+struct Experiment {
+  std::string name;          // experiment name (from the file, or the file stem)
+  std::string source_file;   // the YAML it came from
+  std::string point_label;   // e.g. "system.window=2048 workload.batch=16" for a sweep point; "" if none
+  HardwareProfile hardware;
+  ModelShape model;
+  WorkloadSpec workload;
+  SystemSpec system;
+  uint64_t seed = 1;
+  std::string resolved_yaml;  // the fully resolved configuration (references expanded), stored with results
+};
+
+}  // namespace hgca
