@@ -1,0 +1,90 @@
+// The host CPU's attention workers: N cores sharing one DRAM bandwidth that saturates.
+//
+// A task runs in up to three phases on one core: wake-up (only if the core was parked when work arrived),
+// fixed per-task overhead, then reading its bytes. During the read phase the k cores that are reading share the
+// bandwidth the profile gives for k threads (interpolated, flat past the last point), each capped by its own
+// compute rate (flops_per_core) so compute-heavy tasks are bounded by FLOPs instead. Scattered (gather) reads
+// run at the profile's gather efficiency. Scheduling is `static` (task i of a batch goes to core i mod N) or
+// `dynamic` (one FIFO queue; an idle core takes the next task). Unequal tasks make stragglers visible.
+#pragma once
+
+#include <deque>
+#include <vector>
+
+#include "sim/config/experiment.hpp"
+#include "sim/engine/simulator.hpp"
+#include "sim/hw/fluid.hpp"
+#include "sim/hw/unit.hpp"
+
+namespace hgca {
+
+// Total read bandwidth of `threads` cores reading at once, from a profile's saturating curve.
+double cpu_bandwidth(const CpuSpec& spec, int threads);
+
+class CpuPool : public EventTarget {
+ public:
+  CpuPool(Simulator& sim, OpListener& listener, const CpuSpec& spec, int threads, CpuSchedule schedule);
+  void bind(std::vector<Op>* ops, const std::vector<CpuTask>* tasks);
+  void submit(OpId batch);
+  void set_span_sink(TaskSpanSink* sink) { spans_ = sink; }
+
+  int threads() const { return static_cast<int>(cores_.size()); }
+  double core_seconds() const { return to_seconds(core_busy_); }
+  // Mean over finished batches of (busiest core's time in the batch / mean core time in the batch).
+  double mean_imbalance() const { return batches_done_ ? imbalance_sum_ / batches_done_ : 1.0; }
+  bool idle() const;
+  void on_event(uint64_t generation) override;
+
+ private:
+  enum class Phase : uint8_t { Idle, Wake, Overhead, Memory };
+  struct Core {
+    Phase phase = Phase::Idle;
+    OpId op = kNoOp;
+    uint32_t task = 0;
+    SimTime phase_end = kNever;
+    SimTime task_start = 0;
+    double cap = 0;        // compute-bound ceiling on this task's read rate, bytes/s
+    bool reading = false;  // counted among the cores sharing DRAM bandwidth
+    FluidFlow flow;
+  };
+  struct WorkItem {
+    OpId op;
+    uint32_t task;
+  };
+  struct BatchState {
+    uint32_t left = 0;
+    std::vector<SimTime> core_busy;
+  };
+
+  bool take_work(int core, WorkItem& out);
+  void start_task(int core, const WorkItem& w, bool was_parked);
+  void begin_work(int core);  // after wake-up: overhead phase, or straight to reading
+  void begin_read(int core);
+  void finish_task(int core);
+  void dispatch_idle();
+  void rebalance();
+  void reschedule();
+
+  Simulator& sim_;
+  OpListener& listener_;
+  CpuSpec spec_;
+  CpuSchedule schedule_;
+  std::vector<Op>* ops_ = nullptr;
+  const std::vector<CpuTask>* tasks_ = nullptr;
+  TaskSpanSink* spans_ = nullptr;
+  std::vector<Core> cores_;
+  std::vector<double> share_by_readers_;  // per-core read rate when k cores read, index k
+  std::deque<WorkItem> shared_queue_;
+  std::vector<std::deque<WorkItem>> core_queue_;
+  std::vector<BatchState> batches_;  // indexed by op id
+  std::vector<OpId> finished_batches_;
+  int readers_ = 0;
+  bool readers_changed_ = false;
+  SimTime core_busy_ = 0;
+  double imbalance_sum_ = 0;
+  uint64_t batches_done_ = 0;
+  uint64_t generation_ = 0;
+  SimTime scheduled_ = kNever;
+};
+
+}  // namespace hgca

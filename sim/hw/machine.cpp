@@ -1,0 +1,72 @@
+#include "sim/hw/machine.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "sim/hw/gpu_cost.hpp"
+
+namespace hgca {
+
+Machine::Machine(Simulator& sim, const HardwareProfile& hw, int cpu_threads, CpuSchedule schedule)
+    : sim_(sim),
+      hw_(hw),
+      host_(sim, *this,
+            [this](const Op& op) { return op.fixed_s < 0 ? hw_.gpu.kernel_launch_s : op.fixed_s; }),
+      gpu_(sim, *this,
+           [this](const Op& op) { return gpu_kernel_seconds(hw_.gpu, op.kind, op.flops, op.bytes) + op.fixed_s; }),
+      link_(sim, *this, hw.pcie),
+      cpu_(sim, *this, hw.cpu, cpu_threads, schedule) {}
+
+SimTime Machine::execute(StepGraph& graph) {
+  graph.finalize();
+  graph_ = &graph;
+  done_ = 0;
+  auto& ops = graph.ops();
+  host_.bind(&ops);
+  gpu_.bind(&ops);
+  link_.bind(&ops);
+  cpu_.bind(&ops, &graph.tasks());
+  cpu_.set_span_sink(recorder_ ? this : nullptr);
+  const SimTime start = sim_.now();
+  for (OpId id = 0; id < ops.size(); ++id)
+    if (ops[id].deps_left == 0) make_ready(id);
+  sim_.run();
+  if (done_ != ops.size())
+    throw std::logic_error("Machine: step graph stalled with " + std::to_string(ops.size() - done_) +
+                           " ops unfinished (dependency cycle?)");
+  graph_ = nullptr;
+  return sim_.now() - start;
+}
+
+void Machine::make_ready(OpId id) {
+  Op& op = graph_->ops()[id];
+  op.ready = sim_.now();
+  switch (op.unit) {
+    case Unit::Host: host_.submit(id); break;
+    case Unit::Gpu: gpu_.submit(id); break;
+    case Unit::H2D:
+    case Unit::D2H: link_.submit(id); break;
+    case Unit::Cpu: cpu_.submit(id); break;
+  }
+}
+
+void Machine::op_started(OpId) {}
+
+void Machine::op_finished(OpId id) {
+  auto& ops = graph_->ops();
+  Op& op = ops[id];
+  if (op.end < 0) op.end = sim_.now();
+  ++done_;
+  if (recorder_ && op.unit != Unit::Cpu) recorder_->span(op, 0, op.start, op.end);
+  const auto& succ = graph_->successors();
+  for (uint32_t i = op.succ_begin; i < op.succ_end; ++i) {
+    Op& s = ops[succ[i]];
+    if (--s.deps_left == 0) make_ready(succ[i]);
+  }
+}
+
+void Machine::task_span(int core, OpId op, SimTime start, SimTime end) {
+  if (recorder_) recorder_->span(graph_->ops()[op], core, start, end);
+}
+
+}  // namespace hgca

@@ -1,0 +1,62 @@
+// The simulated machine: host thread, GPU compute engine, PCIe link and CPU cores, wired to one simulator.
+// It executes StepGraphs: tracks dependencies, hands ready ops to their unit, and accounts busy time.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "sim/config/experiment.hpp"
+#include "sim/engine/simulator.hpp"
+#include "sim/hw/cpu_pool.hpp"
+#include "sim/hw/op_graph.hpp"
+#include "sim/hw/pcie_link.hpp"
+#include "sim/hw/serial_engine.hpp"
+
+namespace hgca {
+
+// Receives every op (and every CPU task) that ran, for timelines. `lane` is the CPU core for CPU tasks.
+class SpanRecorder {
+ public:
+  virtual void span(const Op& op, int lane, SimTime start, SimTime end) = 0;
+
+ protected:
+  ~SpanRecorder() = default;
+};
+
+class Machine : private OpListener, private TaskSpanSink {
+ public:
+  Machine(Simulator& sim, const HardwareProfile& hw, int cpu_threads, CpuSchedule schedule);
+
+  // Runs `graph` to completion from the current simulated time and returns its makespan.
+  // Throws std::logic_error if the graph cannot complete (a dependency cycle or a lost op).
+  SimTime execute(StepGraph& graph);
+
+  void set_recorder(SpanRecorder* r) { recorder_ = r; }
+
+  double gpu_busy() const { return gpu_.busy_seconds(); }
+  double host_busy() const { return host_.busy_seconds(); }
+  double h2d_busy() const { return link_.busy_seconds(Unit::H2D); }
+  double d2h_busy() const { return link_.busy_seconds(Unit::D2H); }
+  double cpu_core_seconds() const { return cpu_.core_seconds(); }
+  double cpu_imbalance() const { return cpu_.mean_imbalance(); }
+  int cpu_threads() const { return cpu_.threads(); }
+  Simulator& sim() { return sim_; }
+
+ private:
+  void op_started(OpId id) override;
+  void op_finished(OpId id) override;
+  void task_span(int core, OpId op, SimTime start, SimTime end) override;
+  void make_ready(OpId id);
+
+  Simulator& sim_;
+  HardwareProfile hw_;
+  SerialEngine host_;
+  SerialEngine gpu_;
+  PcieLink link_;
+  CpuPool cpu_;
+  StepGraph* graph_ = nullptr;
+  size_t done_ = 0;
+  SpanRecorder* recorder_ = nullptr;
+};
+
+}  // namespace hgca

@@ -1,0 +1,106 @@
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "sim/hw/machine.hpp"
+#include "tests/support/fixtures.hpp"
+
+namespace hgca {
+namespace {
+
+struct Rig {
+  HardwareProfile hw = test::simple_hardware();
+  Simulator sim;
+  StepGraph g;
+  double imbalance = 0;
+  double run(int threads, CpuSchedule sched = CpuSchedule::Dynamic) {
+    Machine m(sim, hw, threads, sched);
+    const double t = to_seconds(m.execute(g));
+    imbalance = m.cpu_imbalance();
+    return t;
+  }
+  void batch(const std::vector<double>& bytes) {
+    g.cpu_batch(0, "batch", 0);
+    for (double b : bytes) g.cpu_task(CpuTask{b, 0, 0});
+  }
+};
+
+TEST(CpuBandwidth, InterpolatesAndSaturates) {
+  CpuSpec s;
+  s.bandwidth_by_threads = {{1, 12.3e9}, {2, 25.1e9}, {4, 42.6e9}, {8, 80.1e9}, {16, 104.2e9}};
+  EXPECT_DOUBLE_EQ(cpu_bandwidth(s, 1), 12.3e9);
+  EXPECT_DOUBLE_EQ(cpu_bandwidth(s, 3), (25.1e9 + 42.6e9) / 2);
+  EXPECT_DOUBLE_EQ(cpu_bandwidth(s, 12), (80.1e9 + 104.2e9) / 2);
+  EXPECT_DOUBLE_EQ(cpu_bandwidth(s, 64), 104.2e9);  // flat past the last point
+}
+
+TEST(CpuPool, OneTaskReadsAtOneCoresBandwidth) {
+  Rig r;
+  r.batch({1e9});
+  EXPECT_NEAR(r.run(4), 0.1, 1e-11);  // 1 GB at 10 GB/s
+}
+
+TEST(CpuPool, CoresShareSaturatingBandwidth) {
+  Rig r;
+  r.hw.cpu.bandwidth_by_threads = {{1, 10e9}, {2, 16e9}};
+  // A (1 GB) and B (2 GB) read together at 8 GB/s each; A ends at 0.125 s, then B's last GB at 10 GB/s.
+  r.batch({1e9, 2e9});
+  EXPECT_NEAR(r.run(2), 0.125 + 0.1, 1e-11);
+}
+
+TEST(CpuPool, FourCoresOnASaturatedBusTakeFourTimesAsLongPerTask) {
+  Rig r;
+  r.hw.cpu.bandwidth_by_threads = {{1, 10e9}, {2, 10e9}};  // one core already saturates DRAM
+  r.batch({1e9, 1e9, 1e9, 1e9});
+  EXPECT_NEAR(r.run(4), 0.4, 1e-11);
+}
+
+TEST(CpuPool, StaticPartitionShowsStragglersDynamicQueueBalances) {
+  // Linear bandwidth (no contention): each task takes bytes / 1 GB/s on its core.
+  const std::vector<double> sizes = {3e9, 1e9, 1e9, 1e9};
+  Rig s;
+  s.hw.cpu.bandwidth_by_threads = {{1, 1e9}, {2, 2e9}};
+  s.batch(sizes);
+  // static: core 0 gets tasks 0 and 2 (4 s), core 1 gets 1 and 3 (2 s).
+  EXPECT_NEAR(s.run(2, CpuSchedule::Static), 4.0, 1e-9);
+  EXPECT_NEAR(s.imbalance, 4.0 / 3.0, 1e-9);
+  Rig d;
+  d.hw.cpu.bandwidth_by_threads = {{1, 1e9}, {2, 2e9}};
+  d.batch(sizes);
+  // dynamic: core 0 takes the 3 s task, core 1 the three 1 s tasks.
+  EXPECT_NEAR(d.run(2, CpuSchedule::Dynamic), 3.0, 1e-9);
+  EXPECT_NEAR(d.imbalance, 1.0, 1e-9);
+}
+
+TEST(CpuPool, WakeUpAndPerTaskOverheadAreCharged) {
+  Rig r;
+  r.hw.cpu.wakeup_s = 5e-6;
+  r.hw.cpu.task_overhead_s = 1e-6;
+  r.batch({1e6, 1e6});  // one core: wake once, then two tasks of overhead + 100 us
+  EXPECT_NEAR(r.run(1), 5e-6 + 2 * (1e-6 + 100e-6), 1e-11);
+}
+
+TEST(CpuPool, ComputeBoundTasksAreLimitedByFlops) {
+  Rig r;
+  r.hw.cpu.flops_per_core = 1e9;
+  r.g.cpu_batch(0, "b", 0);
+  r.g.cpu_task(CpuTask{1e6, 0, 1e9});  // reading takes 0.1 ms, computing 1 s
+  EXPECT_NEAR(r.run(1), 1.0, 1e-9);
+}
+
+TEST(CpuPool, ScatteredReadsRunAtGatherEfficiency) {
+  Rig r;
+  r.hw.cpu.gather_efficiency = 0.5;
+  r.g.cpu_batch(0, "b", 0);
+  r.g.cpu_task(CpuTask{1e9, 1e9, 0});  // 1 GB streamed + 1 GB gathered at half speed = 3 GB-equivalents
+  EXPECT_NEAR(r.run(1), 0.3, 1e-11);
+}
+
+TEST(CpuPool, EmptyBatchCompletesAtOnce) {
+  Rig r;
+  r.g.cpu_batch(0, "empty", 0);
+  EXPECT_EQ(r.run(2), 0.0);
+}
+
+}  // namespace
+}  // namespace hgca

@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include "sim/hw/gpu_cost.hpp"
+#include "sim/hw/machine.hpp"
+#include "tests/support/fixtures.hpp"
+
+namespace hgca {
+namespace {
+
+TEST(GpuCost, RooflineTakesTheSlowerOfComputeAndMemory) {
+  GpuSpec g = test::simple_hardware().gpu;
+  g.hbm_efficiency = 0.5;
+  g.matmul_efficiency = 0.5;
+  // 1 GB at 0.5 TB/s = 2 ms; 1e11 FLOP at 50 TFLOP/s = 2 ms: equal; then each dominates in turn.
+  EXPECT_NEAR(gpu_kernel_seconds(g, KernelKind::Gemm, 1e11, 1e9), 2e-3, 1e-15);
+  EXPECT_NEAR(gpu_kernel_seconds(g, KernelKind::Gemm, 4e11, 1e9), 8e-3, 1e-15);
+  EXPECT_NEAR(gpu_kernel_seconds(g, KernelKind::Merge, 1e9, 1e6), 1e9 / 10e12, 1e-15);  // vector peak
+  g.kernel_min_s = 5e-6;
+  EXPECT_NEAR(gpu_kernel_seconds(g, KernelKind::Elementwise, 1, 1), 5e-6, 1e-15);
+}
+
+TEST(Machine, StreamsAreInOrderAndKernelsWaitForTheirLaunch) {
+  HardwareProfile hw = test::simple_hardware();
+  hw.gpu.kernel_launch_s = 10e-6;
+  Simulator sim;
+  Machine m(sim, hw, 1, CpuSchedule::Dynamic);
+  StepGraph g;
+  // Two 1 us kernels: launches are serial on the host thread (10 us each), kernels follow their launches.
+  const OpId k1 = g.kernel(0, KernelKind::Gemm, "k1", 0, 0, 1e6);
+  const OpId k2 = g.kernel(0, KernelKind::Gemm, "k2", 0, 0, 1e6);
+  EXPECT_EQ(m.execute(g), duration_from_seconds(21e-6));
+  EXPECT_EQ(g.ops()[k1].start, duration_from_seconds(10e-6));
+  EXPECT_EQ(g.ops()[k2].start, duration_from_seconds(20e-6));
+  EXPECT_NEAR(m.host_busy(), 20e-6, 1e-15);
+  EXPECT_NEAR(m.gpu_busy(), 2e-6, 1e-15);
+}
+
+TEST(Machine, CrossStreamDependencyActsLikeAnEvent) {
+  HardwareProfile hw = test::simple_hardware();
+  Simulator sim;
+  Machine m(sim, hw, 1, CpuSchedule::Dynamic);
+  StepGraph g;
+  const OpId up = g.copy(Unit::H2D, 0, "up", 0, 1e6);                            // 25 us
+  const OpId k = g.kernel(0, KernelKind::Gemm, "k", 0, 0, 1e6, {up});            // 1 us after the copy
+  const OpId other = g.kernel(1, KernelKind::Gemm, "other", 0, 0, 1e6);          // free to run at once
+  m.execute(g);
+  EXPECT_EQ(g.ops()[k].start, g.ops()[up].end);
+  EXPECT_EQ(g.ops()[other].start, 0);
+}
+
+TEST(Machine, RefusesADependencyOnItselfOrALaterOp) {
+  HardwareProfile hw = test::simple_hardware();
+  Simulator sim;
+  Machine m(sim, hw, 1, CpuSchedule::Dynamic);
+  StepGraph g;
+  const OpId a = g.copy(Unit::H2D, 0, "a", 0, 1);
+  const OpId b = g.copy(Unit::D2H, 0, "b", 0, 1);
+  EXPECT_THROW(g.depend(a, a), std::logic_error);
+  EXPECT_THROW(g.depend(a, b), std::logic_error);
+  EXPECT_NO_THROW(g.depend(b, a));
+  EXPECT_GT(to_seconds(m.execute(g)), 0.0);
+}
+
+}  // namespace
+}  // namespace hgca
