@@ -149,7 +149,7 @@ struct SystemSpec {
   int64_t sinks = 0;              // first tokens kept on the GPU as attention sinks
   int64_t eviction_batch = 64;    // tokens leaving the window are written back to CPU memory this many at a time
   SelectionSpec selection;
-  SelectionMethod selection_method = SelectionMethod::KeyScan;
+  SelectionMethod selection_method = SelectionMethod::BlockSummary;
   int64_t summary_block = 16;     // BlockSummary: tokens per block
   int reselect_interval = 8;      // ReuseLast: rescan every this many steps
   int cpu_threads = 0;            // attention workers; 0 = all cores
@@ -164,6 +164,7 @@ struct SystemSpec {
 
 struct Experiment {
   std::string name;          // experiment name (from the file, or the file stem)
+  std::string description;   // free text from the file ("" if none)
   std::string source_file;   // the YAML it came from
   std::string point_label;   // e.g. "system.window=2048 workload.batch=16" for a sweep point; "" if none
   HardwareProfile hardware;

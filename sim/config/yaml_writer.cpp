@@ -1,0 +1,177 @@
+#include "sim/config/yaml_writer.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include "sim/config/names.hpp"
+#include "sim/config/units.hpp"
+
+namespace hgca {
+namespace {
+
+// yaml-cpp writes string_view poorly; every value goes out as a std::string.
+template <class V>
+void put(YAML::Emitter& out, const char* key, const V& value) {
+  out << YAML::Key << key << YAML::Value << value;
+}
+void put(YAML::Emitter& out, const char* key, std::string_view value) { put(out, key, std::string(value)); }
+
+void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
+  out << YAML::BeginMap;
+  put(out, "name", hw.name);
+  put(out, "calibrated", hw.calibrated);
+  put(out, "source", hw.source);
+
+  const GpuSpec& g = hw.gpu;
+  out << YAML::Key << "gpu" << YAML::Value << YAML::BeginMap;
+  put(out, "name", g.name);
+  put(out, "memory", format_bytes(g.memory_bytes));
+  put(out, "reserved", format_bytes(g.reserved_bytes));
+  put(out, "hbm_bandwidth", format_bandwidth(g.hbm_bandwidth));
+  put(out, "hbm_efficiency", format_number(g.hbm_efficiency));
+  put(out, "matmul_flops", format_flop_rate(g.matmul_flops));
+  put(out, "matmul_efficiency", format_number(g.matmul_efficiency));
+  put(out, "vector_flops", format_flop_rate(g.vector_flops));
+  put(out, "kernel_launch", format_duration(g.kernel_launch_s));
+  put(out, "kernel_min", format_duration(g.kernel_min_s));
+  out << YAML::EndMap;
+
+  const PcieSpec& p = hw.pcie;
+  out << YAML::Key << "pcie" << YAML::Value << YAML::BeginMap;
+  for (auto [key, d] : {std::pair{"h2d", &p.h2d}, std::pair{"d2h", &p.d2h}}) {
+    out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginMap;
+    put(out, "bandwidth", format_bandwidth(d->bandwidth));
+    put(out, "latency", format_duration(d->latency_s));
+    out << YAML::EndMap;
+  }
+  put(out, "duplex_bandwidth", format_bandwidth(p.duplex_bandwidth));
+  put(out, "pageable_bandwidth", format_bandwidth(p.pageable_bandwidth));
+  put(out, "copy_engines_per_direction", p.copy_engines_per_direction);
+  out << YAML::EndMap;
+
+  const CpuSpec& c = hw.cpu;
+  out << YAML::Key << "cpu" << YAML::Value << YAML::BeginMap;
+  put(out, "name", c.name);
+  put(out, "cores", c.cores);
+  put(out, "sockets", c.sockets);
+  put(out, "memory", format_bytes(c.memory_bytes));
+  out << YAML::Key << "bandwidth_by_threads" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  for (const auto& [threads, bandwidth] : c.bandwidth_by_threads)
+    put(out, std::to_string(threads).c_str(), format_bandwidth(bandwidth));
+  out << YAML::EndMap;
+  put(out, "flops_per_core", format_flop_rate(c.flops_per_core));
+  put(out, "task_overhead", format_duration(c.task_overhead_s));
+  put(out, "wakeup", format_duration(c.wakeup_s));
+  put(out, "gather_efficiency", format_number(c.gather_efficiency));
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+}
+
+void emit_model(YAML::Emitter& out, const ModelShape& m) {
+  out << YAML::BeginMap;
+  put(out, "name", m.name);
+  put(out, "source", m.source);
+  put(out, "layers", m.layers);
+  put(out, "q_heads", m.q_heads);
+  put(out, "kv_heads", m.kv_heads);
+  put(out, "head_dim", m.head_dim);
+  put(out, "hidden", m.hidden);
+  put(out, "intermediate", m.intermediate);
+  put(out, "vocab", m.vocab);
+  put(out, "gated_mlp", m.gated_mlp);
+  put(out, "tied_embeddings", m.tied_embeddings);
+  put(out, "weight_dtype", m.weight_dtype);  // the *_bytes_per_* fields follow from the dtypes
+  put(out, "kv_dtype", m.kv_dtype);
+  out << YAML::EndMap;
+}
+
+void emit_workload(YAML::Emitter& out, const WorkloadSpec& w) {
+  out << YAML::BeginMap;
+  if (w.requests.empty()) {
+    put(out, "batch", w.batch);
+    put(out, "prompt", w.prompt);
+    put(out, "decode", w.decode);
+  } else {
+    out << YAML::Key << "requests" << YAML::Value << YAML::BeginSeq;
+    for (const RequestSpec& q : w.requests) {
+      out << YAML::Flow << YAML::BeginMap;
+      put(out, "prompt", q.prompt);
+      put(out, "decode", q.decode);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  put(out, "prefill_chunk", w.prefill_chunk);
+  put(out, "simulate_prefill", w.simulate_prefill);
+  out << YAML::EndMap;
+}
+
+void emit_system(YAML::Emitter& out, const SystemSpec& s) {
+  out << YAML::BeginMap;
+  put(out, "strategy", s.strategy);
+  put(out, "window", s.window);
+  put(out, "sinks", s.sinks);
+  put(out, "eviction_batch", s.eviction_batch);
+  const SelectionSpec& sel = s.selection;
+  out << YAML::Key << "selection" << YAML::Value << YAML::BeginMap;
+  put(out, "source", to_string(sel.source));
+  put(out, "fraction", format_number(sel.fraction));
+  put(out, "top_k", sel.top_k);
+  put(out, "median_fraction", format_number(sel.median_fraction));
+  put(out, "sigma", format_number(sel.sigma));
+  put(out, "min_fraction", format_number(sel.min_fraction));
+  put(out, "max_fraction", format_number(sel.max_fraction));
+  if (!sel.profile_path.empty()) put(out, "path", sel.profile_path);
+  put(out, "granularity", to_string(sel.granularity));
+  out << YAML::EndMap;
+  put(out, "selection_method", to_string(s.selection_method));
+  put(out, "summary_block", s.summary_block);
+  put(out, "reselect_interval", s.reselect_interval);
+  put(out, "cpu_threads", s.cpu_threads);
+  put(out, "cpu_schedule", to_string(s.cpu_schedule));
+  put(out, "cpu_task", to_string(s.cpu_task));
+  put(out, "prefetch_layers", s.prefetch_layers);
+  put(out, "pinned", s.pinned);
+  put(out, "activation_tokens", s.activation_tokens);
+  out << YAML::EndMap;
+}
+
+std::string finish(const YAML::Emitter& out) { return std::string(out.c_str()) + "\n"; }
+
+}  // namespace
+
+std::string hardware_to_yaml(const HardwareProfile& hardware) {
+  YAML::Emitter out;
+  emit_hardware(out, hardware);
+  return finish(out);
+}
+
+std::string model_to_yaml(const ModelShape& model) {
+  YAML::Emitter out;
+  emit_model(out, model);
+  return finish(out);
+}
+
+std::string experiment_to_yaml(const Experiment& e) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  put(out, "name", e.name);
+  put(out, "description", e.description);
+  put(out, "seed", e.seed);
+  out << YAML::Key << "hardware" << YAML::Value;
+  emit_hardware(out, e.hardware);
+  out << YAML::Key << "model" << YAML::Value;
+  emit_model(out, e.model);
+  out << YAML::Key << "workload" << YAML::Value;
+  emit_workload(out, e.workload);
+  out << YAML::Key << "system" << YAML::Value;
+  emit_system(out, e.system);
+  out << YAML::EndMap;
+  std::string header = "# Resolved configuration of experiment " + e.name;
+  if (!e.point_label.empty()) header += ", sweep point: " + e.point_label;
+  if (!e.source_file.empty()) header += " (from " + e.source_file + ")";
+  for (char& c : header)
+    if (c == '\n') c = ' ';
+  return header + "\n" + finish(out);
+}
+
+}  // namespace hgca
