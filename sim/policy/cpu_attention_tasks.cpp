@@ -1,0 +1,145 @@
+#include "sim/policy/cpu_attention_tasks.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace hgca {
+
+namespace {
+
+// Work of one query head against one KV head's CPU-resident entries.
+struct HeadWork {
+  double key_scan_bytes = 0;  // selection: keys or summaries read (streamed; shared within a KV group)
+  double stream_bytes = 0;    // attention reads of contiguous rows
+  double gather_bytes = 0;    // attention reads of scattered rows
+  double flops = 0;
+};
+
+HeadWork sparse_head_work(const StrategyContext& ctx, int layer, int head, int step, double n, double sel) {
+  const SystemSpec& s = ctx.exp.system;
+  const ModelCosts& c = ctx.costs;
+  const double d = c.shape().head_dim;
+  HeadWork w;
+  if (n <= 0) return w;
+  bool scan = false;
+  switch (s.selection_method) {
+    case SelectionMethod::KeyScan:
+      scan = true;
+      break;
+    case SelectionMethod::ReuseLast:
+      scan = step % std::max(1, s.reselect_interval) == 0;
+      break;
+    case SelectionMethod::BlockSummary: {
+      const double blk = static_cast<double>(std::max<int64_t>(1, s.summary_block));
+      const double blocks = std::ceil(n / blk);
+      w.key_scan_bytes = blocks * 2.0 * c.key_bytes_per_token_head();  // per-block min and max keys
+      w.flops += 4.0 * blocks * d + blocks;
+      const double read = std::min(n, std::ceil(sel / blk) * blk);  // whole blocks, contiguous
+      w.stream_bytes = read * c.kv_bytes_per_token_head();
+      w.flops += 4.0 * read * d;
+      return w;
+    }
+  }
+  (void)layer;
+  (void)head;
+  if (scan) {
+    w.key_scan_bytes = n * c.key_bytes_per_token_head();
+    w.flops += 2.0 * n * d + n;  // q.k for every key, then a linear-time top-k
+  }
+  w.gather_bytes = sel * c.kv_bytes_per_token_head();
+  w.flops += 4.0 * sel * d;
+  return w;
+}
+
+void emit(StepGraph& g, CpuTask& acc) {
+  if (acc.bytes + acc.gather_bytes + acc.flops > 0) g.cpu_task(acc);
+  acc = CpuTask{};
+}
+
+}  // namespace
+
+void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int layer, int step,
+                                const std::vector<int64_t>& cpu_entries) {
+  const ModelShape& m = ctx.costs.shape();
+  const int group = ctx.costs.group_size();
+  const CpuTaskGranularity gran = ctx.exp.system.cpu_task;
+  const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
+  CpuTask acc;
+  for (int64_t n_i : cpu_entries) {
+    const double n = static_cast<double>(n_i);
+    if (n <= 0) continue;
+    for (int kv = 0; kv < m.kv_heads; ++kv) {
+      const double group_sel = shared_selection ? ctx.selection.group_entries(layer, kv, n) : 0;
+      bool group_read_charged = false;
+      for (int h = kv * group; h < (kv + 1) * group; ++h) {
+        const double sel = shared_selection ? group_sel : ctx.selection.entries(layer, h, n);
+        const HeadWork w = sparse_head_work(ctx, layer, h, step, n, sel);
+        // Within one task, the query heads of a KV group read the keys once; with a shared selection they
+        // also read the selected rows once. Separate per-head tasks each pay for their own reads.
+        const bool first_in_task = gran == CpuTaskGranularity::Head || !group_read_charged;
+        if (first_in_task) acc.bytes += w.key_scan_bytes;
+        if (!shared_selection || first_in_task) {
+          acc.bytes += w.stream_bytes;
+          acc.gather_bytes += w.gather_bytes;
+        }
+        acc.flops += w.flops;
+        group_read_charged = true;
+        if (gran == CpuTaskGranularity::Head) emit(g, acc);
+      }
+      if (gran == CpuTaskGranularity::KvHead) emit(g, acc);
+    }
+    if (gran == CpuTaskGranularity::Sequence) emit(g, acc);
+  }
+}
+
+void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const std::vector<int64_t>& entries) {
+  const ModelShape& m = ctx.costs.shape();
+  const int group = ctx.costs.group_size();
+  const CpuTaskGranularity gran = ctx.exp.system.cpu_task;
+  const double row = ctx.costs.kv_bytes_per_token_head();
+  CpuTask acc;
+  for (int64_t n_i : entries) {
+    const double n = static_cast<double>(n_i);
+    if (n <= 0) continue;
+    for (int kv = 0; kv < m.kv_heads; ++kv) {
+      for (int h = 0; h < group; ++h) {
+        // Per-head tasks each stream the whole KV head; grouped tasks read it once for all their heads.
+        if (gran == CpuTaskGranularity::Head || h == 0) acc.bytes += n * row;
+        acc.flops += 4.0 * n * m.head_dim;
+        if (gran == CpuTaskGranularity::Head) emit(g, acc);
+      }
+      if (gran == CpuTaskGranularity::KvHead) emit(g, acc);
+    }
+    if (gran == CpuTaskGranularity::Sequence) emit(g, acc);
+  }
+}
+
+double add_gather_tasks(StepGraph& g, const StrategyContext& ctx, int layer, const std::vector<int64_t>& cpu_entries) {
+  const ModelShape& m = ctx.costs.shape();
+  const int group = ctx.costs.group_size();
+  const double row = ctx.costs.kv_bytes_per_token_head();
+  const bool shared = ctx.selection.granularity() == SelectionGranularity::KvHead;
+  double total = 0;
+  for (int64_t n_i : cpu_entries) {
+    const double n = static_cast<double>(n_i);
+    if (n <= 0) continue;
+    for (int kv = 0; kv < m.kv_heads; ++kv) {
+      // Rows fetched for a KV head: the shared selection, or (conservatively) every query head's own rows.
+      double sel = 0;
+      if (shared) {
+        sel = ctx.selection.group_entries(layer, kv, n);
+      } else {
+        for (int h = kv * group; h < (kv + 1) * group; ++h) sel += ctx.selection.entries(layer, h, n);
+        sel = std::min(sel, n);
+      }
+      CpuTask t;
+      t.gather_bytes = sel * row;
+      t.bytes = sel * row;  // writing them contiguously into the staging buffer
+      total += sel * row;
+      if (sel > 0) g.cpu_task(t);
+    }
+  }
+  return total;
+}
+
+}  // namespace hgca

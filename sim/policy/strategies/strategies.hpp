@@ -1,0 +1,17 @@
+// Constructors of the individual strategies; make_strategy() in strategy.cpp picks one by name.
+#pragma once
+
+#include <memory>
+
+#include "sim/policy/strategy.hpp"
+
+namespace hgca {
+
+std::unique_ptr<Strategy> make_gpu_full(const StrategyContext& ctx);
+std::unique_ptr<Strategy> make_hgca(const StrategyContext& ctx);
+std::unique_ptr<Strategy> make_offload_fetch(const StrategyContext& ctx);
+std::unique_ptr<Strategy> make_cpu_full(const StrategyContext& ctx);
+std::unique_ptr<Strategy> make_window_only(const StrategyContext& ctx);
+std::unique_ptr<Strategy> make_fetch_topk(const StrategyContext& ctx);
+
+}  // namespace hgca
