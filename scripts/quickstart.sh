@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job on the embedded defaults: install what is missing, build, run the quickstart experiment,
+# print the table and a summary, and write the figures to results/quickstart/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs" --target hgca
+mkdir -p results/quickstart
+build/bin/hgca run experiments/quickstart.yaml -o results/quickstart/quickstart.h5 \
+  --timeline results/quickstart/timeline.json --jobs "$jobs"
+echo
+"$HGCA_PYTHON" -m analysis.summary results/quickstart/quickstart.h5
+"$HGCA_PYTHON" -m analysis.plot results/quickstart/quickstart.h5 --out results/quickstart

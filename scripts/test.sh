@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: C++ tests (GoogleTest via ctest), the same C++ tests built with
+# -fsanitize=address,undefined, and the Python analysis tests. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+jobs=$(nproc)
+if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "note: no GPU on this machine: GPU tests (if built) skip themselves and say so"
+fi
+
+echo "== C++ tests (Release)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== C++ tests with AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHGCA_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$jobs")
+
+echo "== Python analysis tests"
+"$HGCA_PYTHON" -m pytest analysis/tests -q

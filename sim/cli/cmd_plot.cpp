@@ -1,0 +1,57 @@
+// hgca plot: runs the Python plotting package (analysis/) on a results file. Needs a python3 that imports
+// h5py and matplotlib (Debian's /usr/bin/python3 with python3-h5py, python3-matplotlib).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "sim/cli/commands.hpp"
+
+namespace hgca::cli {
+
+namespace {
+std::string self_dir() {
+  std::error_code ec;
+  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : p.parent_path().string();
+}
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+}  // namespace
+
+int cmd_plot(const Args& args) {
+  // The repository root holds analysis/: look next to the binary (build/bin/../..) and in the current dir.
+  std::string root;
+  for (const std::string cand : {self_dir() + "/../..", self_dir() + "/../share/hgca", std::string(".")}) {
+    if (std::filesystem::exists(cand + "/analysis/plot.py")) {
+      root = cand;
+      break;
+    }
+  }
+  if (root.empty()) {
+    std::cerr << "hgca plot: cannot find the analysis/ package next to the binary or in the current directory\n";
+    return 2;
+  }
+  const char* env = std::getenv("HGCA_PYTHON");
+  const std::string python = env && *env ? env : "/usr/bin/python3";
+  std::string cmd = "cd " + quote(root) + " && " + quote(python) + " -m analysis.plot";
+  for (const auto& a : args) {
+    // Paths given relative to where the user stands must survive the cd.
+    std::string arg = a;
+    if (!a.empty() && a[0] != '-' && std::filesystem::exists(a)) arg = std::filesystem::absolute(a).string();
+    cmd += " " + quote(arg);
+  }
+  // --out DIR may not exist yet: make a relative one absolute too.
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--out" && !args[i + 1].empty() && args[i + 1][0] != '/')
+      cmd.replace(cmd.find(quote(args[i + 1])), quote(args[i + 1]).size(),
+                  quote(std::filesystem::absolute(args[i + 1]).string()));
+  const int rc = std::system(cmd.c_str());
+  return rc == 0 ? 0 : (WIFEXITED(rc) ? WEXITSTATUS(rc) : 1);
+}
+
+}  // namespace hgca::cli
