@@ -64,8 +64,8 @@ void CpuPool::submit(OpId id) {
     else
       core_queue_[i % cores_.size()].push_back(w);
   }
+  advance_service();
   dispatch_idle();
-  if (readers_changed_) rebalance();
   reschedule();
 }
 
@@ -93,13 +93,9 @@ void CpuPool::begin_work(int core) {
   Core& c = cores_[core];
   const SimTime now = sim_.now();
   c.task_start = now;
-  const CpuTask& t = (*tasks_)[c.task];
-  // Fixed part first: per-task overhead, plus the whole compute time of a task that reads nothing.
-  double fixed = spec_.task_overhead_s;
-  if (t.bytes + t.gather_bytes <= 0 && t.flops > 0) fixed += t.flops / spec_.flops_per_core;
-  if (fixed > 0) {
+  if (spec_.task_overhead_s > 0) {
     c.phase = Phase::Overhead;
-    c.phase_end = now + duration_from_seconds(fixed);
+    c.phase_end = now + duration_from_seconds(spec_.task_overhead_s);
     return;
   }
   begin_read(core);
@@ -109,29 +105,35 @@ void CpuPool::begin_read(int core) {
   Core& c = cores_[core];
   const SimTime now = sim_.now();
   const CpuTask& t = (*tasks_)[c.task];
-  c.phase = Phase::Memory;
+  c.read_start = now;
   const double bytes = t.bytes + t.gather_bytes / spec_.gather_efficiency;
-  if (bytes <= 0) {  // nothing to read: the task ends now
-    c.reading = false;
-    c.phase_end = now;
+  if (bytes <= 0) {  // nothing to read: straight to the compute floor (or done)
+    c.phase = Phase::Compute;
+    c.phase_end = now + duration_from_seconds(t.flops / spec_.flops_per_core);
     return;
   }
+  // service_ is current: every caller advanced it to now before changing the set of readers.
+  c.phase = Phase::Memory;
   c.reading = true;
-  c.cap = t.flops > 0 ? bytes * spec_.flops_per_core / t.flops : std::numeric_limits<double>::infinity();
-  c.flow.start(bytes, now);
-  c.phase_end = kNever;  // set by rebalance
+  c.target = service_ + bytes;
   ++readers_;
-  readers_changed_ = true;
+  share_ = share_by_readers_[std::min<int>(readers_, static_cast<int>(cores_.size()))];
+}
+
+void CpuPool::advance_service() {
+  const SimTime now = sim_.now();
+  if (now > service_at_ && readers_ > 0) service_ += share_ * to_seconds(now - service_at_);
+  service_at_ = now;
+}
+
+SimTime CpuPool::read_finish(double target) const {
+  const double left = target - service_;
+  return left <= 0 ? service_at_ : service_at_ + duration_from_seconds(left / share_);
 }
 
 void CpuPool::finish_task(int core) {
   Core& c = cores_[core];
   const SimTime now = sim_.now();
-  if (c.reading) {
-    c.reading = false;
-    --readers_;
-    readers_changed_ = true;
-  }
   const SimTime busy = now - c.task_start;
   core_busy_ += busy;
   BatchState& b = batches_[c.op];
@@ -164,25 +166,17 @@ void CpuPool::dispatch_idle() {
   }
 }
 
-void CpuPool::rebalance() {
-  readers_changed_ = false;
-  if (readers_ == 0) return;
-  const SimTime now = sim_.now();
-  const double share = share_by_readers_[std::min<int>(readers_, static_cast<int>(cores_.size()))];
-  for (Core& c : cores_) {
-    if (!c.reading) continue;
-    const double r = std::min(share, c.cap);
-    if (r != c.flow.rate || c.phase_end == kNever) {
-      c.flow.set_rate(r, now);
-      c.phase_end = c.flow.finish;
-    }
-  }
-}
-
 void CpuPool::reschedule() {
   SimTime next = kNever;
-  for (const Core& c : cores_)
-    if (c.phase != Phase::Idle) next = std::min(next, c.phase_end);
+  double min_target = std::numeric_limits<double>::infinity();
+  for (const Core& c : cores_) {
+    if (c.phase == Phase::Idle) continue;
+    if (c.reading)
+      min_target = std::min(min_target, c.target);
+    else
+      next = std::min(next, c.phase_end);
+  }
+  if (readers_ > 0) next = std::min(next, read_finish(min_target));
   if (next == kNever || next == scheduled_) return;
   scheduled_ = next;
   sim_.schedule_at(next, this, ++generation_);
@@ -192,22 +186,35 @@ void CpuPool::on_event(uint64_t generation) {
   if (generation != generation_) return;  // superseded
   scheduled_ = kNever;
   const SimTime now = sim_.now();
-  // Cores are visited in index order, so simultaneous transitions resolve the same way every run. A phase
-  // that ends now and is followed by a zero-length one is handled in the same pass.
+  advance_service();
+  // A reader is done when the shared clock has reached its target; the slack absorbs rounding of the
+  // finish time to whole picoseconds (well under a byte at any realistic bandwidth).
+  const double slack = share_ * 2e-12 + 1e-9 * service_;
+  // Cores are visited in index order, so simultaneous transitions resolve the same way every run. Readers
+  // that finish leave the shared bandwidth before anyone else's share is used again.
   for (int i = 0; i < static_cast<int>(cores_.size()); ++i) {
     Core& c = cores_[i];
-    while (c.phase != Phase::Idle && c.phase_end <= now) {
+    if (!c.reading || c.target > service_ + slack) continue;
+    c.reading = false;
+    --readers_;
+    const CpuTask& t = (*tasks_)[c.task];
+    const SimTime compute_end = c.read_start + duration_from_seconds(t.flops / spec_.flops_per_core);
+    c.phase = Phase::Compute;
+    c.phase_end = std::max(now, compute_end);
+  }
+  if (readers_ > 0) share_ = share_by_readers_[std::min<int>(readers_, static_cast<int>(cores_.size()))];
+  for (int i = 0; i < static_cast<int>(cores_.size()); ++i) {
+    Core& c = cores_[i];
+    while (c.phase != Phase::Idle && !c.reading && c.phase_end <= now) {
       if (c.phase == Phase::Wake) {
         begin_work(i);
       } else if (c.phase == Phase::Overhead) {
         begin_read(i);
       } else {
-        finish_task(i);  // may start the core's next task
+        finish_task(i);  // Compute floor over: may start the core's next task
       }
     }
   }
-  if (readers_changed_) rebalance();
-  // Readers whose rate changed may now finish at `now` (a zero remainder); they are picked up next event.
   reschedule();
   if (!finished_batches_.empty()) {
     std::vector<OpId> done;

@@ -1,9 +1,12 @@
 // The host CPU's attention workers: N cores sharing one DRAM bandwidth that saturates.
 //
-// A task runs in up to three phases on one core: wake-up (only if the core was parked when work arrived),
-// fixed per-task overhead, then reading its bytes. During the read phase the k cores that are reading share the
-// bandwidth the profile gives for k threads (interpolated, flat past the last point), each capped by its own
-// compute rate (flops_per_core) so compute-heavy tasks are bounded by FLOPs instead. Scattered (gather) reads
+// A task runs in up to four phases on one core: wake-up (only if the core was parked when work arrived),
+// fixed per-task overhead, reading its bytes, and, for a compute-heavy task, the rest of its compute time:
+// a task takes at least flops / flops_per_core from the start of its read (a per-task roofline). During the
+// read phase the k cores that are reading share the bandwidth the profile gives for k threads (interpolated,
+// flat past the last point) equally. Equal sharing means one clock serves all readers: `service_` counts the
+// bytes each reader has been able to read since the start, so a reader finishes when it reaches its target
+// and a change in the number of readers costs O(1), not a rate update per reader. Scattered (gather) reads
 // run at the profile's gather efficiency. Scheduling is `static` (task i of a batch goes to core i mod N) or
 // `dynamic` (one FIFO queue; an idle core takes the next task). Unequal tasks make stragglers visible.
 #pragma once
@@ -13,7 +16,6 @@
 
 #include "sim/config/experiment.hpp"
 #include "sim/engine/simulator.hpp"
-#include "sim/hw/fluid.hpp"
 #include "sim/hw/unit.hpp"
 
 namespace hgca {
@@ -36,16 +38,16 @@ class CpuPool : public EventTarget {
   void on_event(uint64_t generation) override;
 
  private:
-  enum class Phase : uint8_t { Idle, Wake, Overhead, Memory };
+  enum class Phase : uint8_t { Idle, Wake, Overhead, Memory, Compute };
   struct Core {
     Phase phase = Phase::Idle;
     OpId op = kNoOp;
     uint32_t task = 0;
     SimTime phase_end = kNever;
     SimTime task_start = 0;
-    double cap = 0;        // compute-bound ceiling on this task's read rate, bytes/s
+    SimTime read_start = 0;
+    double target = 0;     // reading: done when service_ reaches this
     bool reading = false;  // counted among the cores sharing DRAM bandwidth
-    FluidFlow flow;
   };
   struct WorkItem {
     OpId op;
@@ -62,7 +64,8 @@ class CpuPool : public EventTarget {
   void begin_read(int core);
   void finish_task(int core);
   void dispatch_idle();
-  void rebalance();
+  void advance_service();  // brings service_ up to now at the current share
+  SimTime read_finish(double target) const;
   void reschedule();
 
   Simulator& sim_;
@@ -79,7 +82,9 @@ class CpuPool : public EventTarget {
   std::vector<BatchState> batches_;  // indexed by op id
   std::vector<OpId> finished_batches_;
   int readers_ = 0;
-  bool readers_changed_ = false;
+  double service_ = 0;      // bytes one reader has read since the start (the shared clock)
+  double share_ = 0;        // bytes/s each reader gets now
+  SimTime service_at_ = 0;  // time service_ is valid at
   SimTime core_busy_ = 0;
   double imbalance_sum_ = 0;
   uint64_t batches_done_ = 0;
