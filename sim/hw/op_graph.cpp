@@ -82,6 +82,13 @@ void StepGraph::cpu_task(const CpuTask& t) {
   ops_.back().task_end = static_cast<uint32_t>(tasks_.size());
 }
 
+void StepGraph::cpu_tasks(const std::vector<CpuTask>& ts) {
+  if (ops_.empty() || ops_.back().unit != Unit::Cpu || ops_.back().task_end != tasks_.size())
+    throw std::logic_error("StepGraph::cpu_tasks: must follow its cpu_batch");
+  tasks_.insert(tasks_.end(), ts.begin(), ts.end());
+  ops_.back().task_end = static_cast<uint32_t>(tasks_.size());
+}
+
 OpId StepGraph::host(const char* name, int layer, double seconds, std::initializer_list<OpId> deps) {
   Op h;
   h.unit = Unit::Host;

@@ -62,6 +62,8 @@ class StepGraph {
   // A batch of CPU tasks; add its tasks with cpu_task() right after, before adding any other op.
   OpId cpu_batch(int stream, const char* name, int layer, std::initializer_list<OpId> deps = {});
   void cpu_task(const CpuTask& t);
+  // Appends many tasks to the batch just added (same rule as cpu_task).
+  void cpu_tasks(const std::vector<CpuTask>& ts);
   // Work on the host thread that drives the GPU (synchronisation, framework overhead).
   OpId host(const char* name, int layer, double seconds, std::initializer_list<OpId> deps = {});
   // Adds a dependency after the fact (for dependencies collected in loops).

@@ -142,6 +142,19 @@ TEST(Strategies, KeyScanSelectionCostsMoreCpuThanBlockSummaries) {
   EXPECT_GT(reuse.step_latency_s[0], 2 * reuse.step_latency_s[1]);
 }
 
+TEST(Strategies, ReusedTaskListsGiveTheSameStepsAsRebuiltOnes) {
+  // key-scan reuses a layer's task list while no batch leaves the window; reuse-last with interval 1 scans
+  // every step too but always rebuilds the list. Both must simulate the very same steps, evictions included.
+  Experiment e = test::simple_experiment("hgca", 4, 8000, 150);
+  e.system.selection.source = SelectionSource::Distribution;
+  e.system.selection_method = SelectionMethod::KeyScan;
+  const RunResult cached = simulate(e);
+  e.system.selection_method = SelectionMethod::ReuseLast;
+  e.system.reselect_interval = 1;
+  const RunResult rebuilt = simulate(e);
+  EXPECT_EQ(cached.step_latency_s, rebuilt.step_latency_s);
+}
+
 TEST(Strategies, TimelineRecordsEveryResource) {
   Experiment e = test::simple_experiment("hgca", 4, 16384, 4);
   SimulateOptions o;

@@ -72,7 +72,7 @@ class Hgca final : public Strategy {
       g.copy(Unit::D2H, 1, "evict KV", layer, evicting * c.kv_bytes_per_token_layer(), {q_ready});
     if (!any_cpu) return win;
     const OpId sparse = g.cpu_batch(0, "sparse-attn", layer, {q_host});
-    add_sparse_attention_tasks(g, ctx_, layer, step.step, cpu_entries_);
+    add_tasks(g, layer, step.step);
     const OpId back = g.copy(Unit::H2D, 0, "partials to GPU", layer, c.partial_bytes(batch), {sparse});
     return gpu_kernel(g, KernelKind::Merge, "lse-merge", layer, c.merge(batch), {back, win});
   }
@@ -81,7 +81,29 @@ class Hgca final : public Strategy {
   int64_t prefill_gpu_resident(int64_t prompt) const override { return layout(prompt).gpu; }
 
  private:
+  // The CPU-resident counts change only when a batch leaves the window, so a layer's tasks are the same for
+  // many steps in a row: reuse them unless the selection method depends on the step.
+  void add_tasks(StepGraph& g, int layer, int step) const {
+    if (cache_.size() <= static_cast<size_t>(layer)) cache_.resize(layer + 1);
+    TaskCache& c = cache_[layer];
+    const bool reusable = ctx_.exp.system.selection_method != SelectionMethod::ReuseLast;
+    if (reusable && c.valid && c.entries == cpu_entries_) {
+      g.cpu_tasks(c.tasks);
+      return;
+    }
+    const size_t first = g.tasks().size();
+    add_sparse_attention_tasks(g, ctx_, layer, step, cpu_entries_);
+    c.tasks.assign(g.tasks().begin() + static_cast<std::ptrdiff_t>(first), g.tasks().end());
+    c.entries = cpu_entries_;
+    c.valid = reusable;
+  }
+  struct TaskCache {
+    bool valid = false;
+    std::vector<int64_t> entries;
+    std::vector<CpuTask> tasks;
+  };
   mutable std::vector<int64_t> cpu_entries_;  // scratch, reused every layer
+  mutable std::vector<TaskCache> cache_;
 };
 }  // namespace
 
