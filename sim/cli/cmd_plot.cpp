@@ -39,17 +39,14 @@ int cmd_plot(const Args& args) {
   const char* env = std::getenv("HGCA_PYTHON");
   const std::string python = env && *env ? env : "/usr/bin/python3";
   std::string cmd = "cd " + quote(root) + " && " + quote(python) + " -m analysis.plot";
-  for (const auto& a : args) {
-    // Paths given relative to where the user stands must survive the cd.
-    std::string arg = a;
-    if (!a.empty() && a[0] != '-' && std::filesystem::exists(a)) arg = std::filesystem::absolute(a).string();
-    cmd += " " + quote(arg);
+  // Paths given relative to where the user stands must survive the cd: existing inputs and the --out
+  // directory (which may not exist yet) are made absolute.
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const bool out_dir = i > 0 && args[i - 1] == "--out";
+    const bool path = !a.empty() && a[0] != '-' && (out_dir || std::filesystem::exists(a));
+    cmd += " " + quote(path ? std::filesystem::absolute(a).string() : a);
   }
-  // --out DIR may not exist yet: make a relative one absolute too.
-  for (size_t i = 0; i + 1 < args.size(); ++i)
-    if (args[i] == "--out" && !args[i + 1].empty() && args[i + 1][0] != '/')
-      cmd.replace(cmd.find(quote(args[i + 1])), quote(args[i + 1]).size(),
-                  quote(std::filesystem::absolute(args[i + 1]).string()));
   const int rc = std::system(cmd.c_str());
   return rc == 0 ? 0 : (WIFEXITED(rc) ? WEXITSTATUS(rc) : 1);
 }
