@@ -79,4 +79,6 @@ int cmd_bench_engine(const Args& args) {
   return 0;
 }
 
+HGCA_COMMAND("bench engine", "[--json] [--steps N]\n                              time the simulator on the reference run (Llama-3.1-8B, batch 32, 32K)", cmd_bench_engine);
+
 }  // namespace hgca::cli

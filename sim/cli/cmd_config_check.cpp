@@ -41,4 +41,6 @@ int cmd_config_check(const Args& args) {
   return 0;
 }
 
+HGCA_COMMAND("config check", "FILE.yaml [--set key=value]...\n                              validate an experiment and list its points", cmd_config_check);
+
 }  // namespace hgca::cli

@@ -51,4 +51,6 @@ int cmd_plot(const Args& args) {
   return rc == 0 ? 0 : (WIFEXITED(rc) ? WEXITSTATUS(rc) : 1);
 }
 
+HGCA_COMMAND("plot", "RESULTS.h5 --out DIR\n                              paper-style figures from a results file (needs python3 with h5py)", cmd_plot);
+
 }  // namespace hgca::cli

@@ -108,4 +108,6 @@ int cmd_run(const Args& args) {
   return 0;
 }
 
+HGCA_COMMAND("run", "FILE.yaml [-o OUT.h5] [--timeline T.json] [--set key=value]... [--jobs N]\n                              simulate every point of an experiment; table, HDF5 + CSV, timeline", cmd_run);
+
 }  // namespace hgca::cli
