@@ -1,6 +1,7 @@
 #include "sim/hw/cpu_pool.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 
@@ -27,6 +28,8 @@ CpuPool::CpuPool(Simulator& sim, OpListener& listener, const CpuSpec& spec, int 
   core_queue_.resize(threads);
   share_by_readers_.assign(threads + 1, 0.0);
   for (int k = 1; k <= threads; ++k) share_by_readers_[k] = cpu_bandwidth(spec_, k) / k;
+  wakeup_ = duration_from_seconds(spec_.wakeup_s);
+  overhead_ = duration_from_seconds(spec_.task_overhead_s);
 }
 
 void CpuPool::bind(std::vector<Op>* ops, const std::vector<CpuTask>* tasks) {
@@ -83,7 +86,7 @@ void CpuPool::start_task(int core, const WorkItem& w, bool was_parked) {
   c.task = w.task;
   if (was_parked && spec_.wakeup_s > 0) {
     c.phase = Phase::Wake;
-    c.phase_end = sim_.now() + duration_from_seconds(spec_.wakeup_s);
+    c.phase_end = sim_.now() + wakeup_;
     return;
   }
   begin_work(core);
@@ -95,7 +98,7 @@ void CpuPool::begin_work(int core) {
   c.task_start = now;
   if (spec_.task_overhead_s > 0) {
     c.phase = Phase::Overhead;
-    c.phase_end = now + duration_from_seconds(spec_.task_overhead_s);
+    c.phase_end = now + overhead_;
     return;
   }
   begin_read(core);
@@ -116,6 +119,8 @@ void CpuPool::begin_read(int core) {
   c.phase = Phase::Memory;
   c.reading = true;
   c.target = service_ + bytes;
+  readers_heap_.emplace_back(c.target, core);
+  std::push_heap(readers_heap_.begin(), readers_heap_.end(), std::greater<>());
   ++readers_;
   share_ = share_by_readers_[std::min<int>(readers_, static_cast<int>(cores_.size()))];
 }
@@ -162,21 +167,23 @@ void CpuPool::dispatch_idle() {
   for (int i = 0; i < static_cast<int>(cores_.size()); ++i) {
     if (cores_[i].phase != Phase::Idle) continue;
     WorkItem w;
-    if (take_work(i, w)) start_task(i, w, /*was_parked=*/true);
+    if (take_work(i, w)) {
+      start_task(i, w, /*was_parked=*/true);
+      arm(i);
+    }
   }
 }
 
+void CpuPool::arm(int core) {
+  const Core& c = cores_[core];
+  if (c.phase == Phase::Idle || c.reading) return;
+  timed_.emplace_back(c.phase_end, core);
+  std::push_heap(timed_.begin(), timed_.end(), std::greater<>());
+}
+
 void CpuPool::reschedule() {
-  SimTime next = kNever;
-  double min_target = std::numeric_limits<double>::infinity();
-  for (const Core& c : cores_) {
-    if (c.phase == Phase::Idle) continue;
-    if (c.reading)
-      min_target = std::min(min_target, c.target);
-    else
-      next = std::min(next, c.phase_end);
-  }
-  if (readers_ > 0) next = std::min(next, read_finish(min_target));
+  SimTime next = timed_.empty() ? kNever : timed_.front().first;
+  if (readers_ > 0) next = std::min(next, read_finish(readers_heap_.front().first));
   if (next == kNever || next == scheduled_) return;
   scheduled_ = next;
   sim_.schedule_at(next, this, ++generation_);
@@ -190,20 +197,34 @@ void CpuPool::on_event(uint64_t generation) {
   // A reader is done when the shared clock has reached its target; the slack absorbs rounding of the
   // finish time to whole picoseconds (well under a byte at any realistic bandwidth).
   const double slack = share_ * 2e-12 + 1e-9 * service_;
-  // Cores are visited in index order, so simultaneous transitions resolve the same way every run. Readers
+  // Cores are handled in index order, so simultaneous transitions resolve the same way every run. Readers
   // that finish leave the shared bandwidth before anyone else's share is used again.
-  for (int i = 0; i < static_cast<int>(cores_.size()); ++i) {
+  due_.clear();
+  while (!readers_heap_.empty() && readers_heap_.front().first <= service_ + slack) {
+    due_.push_back(readers_heap_.front().second);
+    std::pop_heap(readers_heap_.begin(), readers_heap_.end(), std::greater<>());
+    readers_heap_.pop_back();
+  }
+  std::sort(due_.begin(), due_.end());
+  for (int i : due_) {
     Core& c = cores_[i];
-    if (!c.reading || c.target > service_ + slack) continue;
     c.reading = false;
     --readers_;
     const CpuTask& t = (*tasks_)[c.task];
     const SimTime compute_end = c.read_start + duration_from_seconds(t.flops / spec_.flops_per_core);
     c.phase = Phase::Compute;
     c.phase_end = std::max(now, compute_end);
+    arm(i);
   }
   if (readers_ > 0) share_ = share_by_readers_[std::min<int>(readers_, static_cast<int>(cores_.size()))];
-  for (int i = 0; i < static_cast<int>(cores_.size()); ++i) {
+  due_.clear();
+  while (!timed_.empty() && timed_.front().first <= now) {
+    due_.push_back(timed_.front().second);
+    std::pop_heap(timed_.begin(), timed_.end(), std::greater<>());
+    timed_.pop_back();
+  }
+  std::sort(due_.begin(), due_.end());
+  for (int i : due_) {
     Core& c = cores_[i];
     while (c.phase != Phase::Idle && !c.reading && c.phase_end <= now) {
       if (c.phase == Phase::Wake) {
@@ -214,6 +235,7 @@ void CpuPool::on_event(uint64_t generation) {
         finish_task(i);  // Compute floor over: may start the core's next task
       }
     }
+    arm(i);
   }
   reschedule();
   if (!finished_batches_.empty()) {

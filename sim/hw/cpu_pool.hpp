@@ -6,7 +6,9 @@
 // read phase the k cores that are reading share the bandwidth the profile gives for k threads (interpolated,
 // flat past the last point) equally. Equal sharing means one clock serves all readers: `service_` counts the
 // bytes each reader has been able to read since the start, so a reader finishes when it reaches its target
-// and a change in the number of readers costs O(1), not a rate update per reader. Scattered (gather) reads
+// and a change in the number of readers costs O(1), not a rate update per reader. Two min-heaps (readers by
+// target, other busy cores by phase end) make each event O(log cores) instead of a scan of every core; cores
+// that change phase at the same instant are handled in core-index order. Scattered (gather) reads
 // run at the profile's gather efficiency. Scheduling is `static` (task i of a batch goes to core i mod N) or
 // `dynamic` (one FIFO queue; an idle core takes the next task). Unequal tasks make stragglers visible.
 #pragma once
@@ -66,6 +68,7 @@ class CpuPool : public EventTarget {
   void dispatch_idle();
   void advance_service();  // brings service_ up to now at the current share
   SimTime read_finish(double target) const;
+  void arm(int core);  // a core in a timed phase (wake, overhead, compute) waits in timed_
   void reschedule();
 
   Simulator& sim_;
@@ -81,6 +84,10 @@ class CpuPool : public EventTarget {
   std::vector<std::deque<WorkItem>> core_queue_;
   std::vector<BatchState> batches_;  // indexed by op id
   std::vector<OpId> finished_batches_;
+  // Min-heaps (std::push_heap with greater<>): readers by (target, core), timed phases by (end, core).
+  std::vector<std::pair<double, int>> readers_heap_;
+  std::vector<std::pair<SimTime, int>> timed_;
+  std::vector<int> due_;  // scratch: cores with a transition now, sorted by index
   int readers_ = 0;
   double service_ = 0;      // bytes one reader has read since the start (the shared clock)
   double share_ = 0;        // bytes/s each reader gets now
@@ -90,6 +97,7 @@ class CpuPool : public EventTarget {
   uint64_t batches_done_ = 0;
   uint64_t generation_ = 0;
   SimTime scheduled_ = kNever;
+  SimTime wakeup_ = 0, overhead_ = 0;  // the profile's fixed phases, converted once
 };
 
 }  // namespace hgca
