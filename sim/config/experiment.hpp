@@ -52,6 +52,19 @@ struct CpuSpec {
   double task_overhead_s = 0;    // per-task cost: dequeue, setup, result write
   double wakeup_s = 0;           // a parked worker's wake-up latency at the start of a batch of tasks
   double gather_efficiency = 1;  // share of streaming bandwidth kept when reading scattered rows
+  // NUMA: when non-empty (and sockets > 1), each socket is its own DRAM-bandwidth domain with this curve
+  // (threads of that socket -> bandwidth); cores are split evenly over the sockets, and a task reads the
+  // bandwidth of the socket its core is on. Empty: one domain with bandwidth_by_threads.
+  std::vector<std::pair<int, double>> socket_bandwidth_by_threads;
+};
+
+// The host thread that drives the GPU and the framework around it (PyTorch and Python threads in the
+// authors' implementation). Every kernel launch (gpu.kernel_launch), copy and CPU-task dispatch is issued by
+// this one thread in program order; a framework adds time per operation and per step.
+struct HostSpec {
+  double framework_op_s = 0;     // per operation the host issues (kernel launch, copy, CPU task dispatch)
+  double framework_step_s = 0;   // per decode step or prefill chunk (sampling, scheduling, bookkeeping)
+  bool shares_cpu_core = false;  // the host thread runs on one of cpu.cores, which attention workers then lack
 };
 
 struct HardwareProfile {
@@ -61,6 +74,7 @@ struct HardwareProfile {
   GpuSpec gpu;
   PcieSpec pcie;
   CpuSpec cpu;
+  HostSpec host;
 };
 
 // ---------------------------------------------------------------- model
@@ -143,8 +157,49 @@ enum class CpuTaskGranularity {
   Sequence,  // one task per sequence (all heads)
 };
 
+// hgca as configured by our own parameters (default) or as its authors built it (paper).
+enum class HgcaPreset { Default, Paper };
+
+// Which heads own a sparse set under the paper preset: every query head, or every KV head (GQA: the query
+// heads of a group share one set, selected from their summed scores).
+enum class PaperSelectionScope { QueryHead, KvHead };
+
+// The n of the paper's threshold beta / n: the tokens the window attention covered this step (recall +
+// window + new, as the authors' code computes it) or the whole context.
+enum class PaperThresholdBase { Attended, Context };
+
+// The authors' mechanism (system.paper.*, used with strategy hgca and preset paper).
+struct PaperSpec {
+  int64_t block_size = 64;   // tokens per block: the unit of eviction
+  int gpu_blocks = 16;       // window capacity in blocks per sequence and layer
+  int recall_blocks = 2;     // most recently evicted blocks also kept (and attended) on the GPU; 0 = none
+  double alpha = 0.5;        // score smoothing s <- alpha * a + (1 - alpha) * s
+  double beta = 0.5;         // keep tokens with s >= beta / n
+  int head_groups = 4;       // heads of a layer split into this many groups; a group keeps its largest count
+  int64_t keep_min = 10;     // at least this many tokens kept per head and eviction
+  PaperSelectionScope selection = PaperSelectionScope::QueryHead;
+  PaperThresholdBase threshold_over = PaperThresholdBase::Attended;
+  bool recall_reload = true;     // authors' code: the recall blocks are copied H2D again every layer and step
+  bool framework_copies = true;  // authors' code: torch.cat copies the window KV and the score buffer per step
+};
+
+struct H2oSpec {
+  double budget = 0.2;       // share of the context kept on the GPU (heavy hitters + recent tokens)
+  double heavy_share = 0.5;  // share of the budget given to heavy hitters (the rest: most recent tokens)
+};
+
+struct InfinigenSpec {
+  double budget = 0.2;         // share of the KV fetched per layer (speculated top-k)
+  double partial_ratio = 0.2;  // share of query/key dimensions used for speculation (partial weights, keys)
+};
+
+struct FlexgenSpec {
+  bool cpu_attention = false;  // FlexGen's --cpu-cache-compute: attention over offloaded KV on the CPU
+  double kv_on_gpu = 0;        // share of each sequence's KV kept on the GPU (FlexGen's cache GPU percent)
+};
+
 struct SystemSpec {
-  std::string strategy = "hgca";  // gpu-full | hgca | offload-fetch | cpu-full | window-only | fetch-topk
+  std::string strategy = "hgca";  // see kStrategyNames (sim/config/names.hpp)
   int64_t window = 4096;          // recent tokens per sequence kept on the GPU
   int64_t sinks = 0;              // first tokens kept on the GPU as attention sinks
   int64_t eviction_batch = 64;    // tokens leaving the window are written back to CPU memory this many at a time
@@ -158,6 +213,16 @@ struct SystemSpec {
   int prefetch_layers = 1;        // offload-fetch / fetch-topk: layers fetched ahead
   bool pinned = true;             // host buffers pinned (page-locked) or pageable
   int64_t activation_tokens = 0;  // decode activations workspace, tokens; 0 = batch
+  // Weight placement (every strategy): this share of each layer's weights lives on the GPU; the rest stays in
+  // CPU memory and is streamed over PCIe layer by layer, one layer ahead (FlexGen-style).
+  double weights_on_gpu = 1.0;
+  bool overlap_io = true;         // weight and KV streaming overlapped with compute (FlexGen's --overlap)
+  bool attention_only = false;    // simulate only each layer's attention (kernel-level studies)
+  HgcaPreset preset = HgcaPreset::Default;
+  PaperSpec paper;
+  H2oSpec h2o;
+  InfinigenSpec infinigen;
+  FlexgenSpec flexgen;
 };
 
 // ---------------------------------------------------------------- one experiment point

@@ -84,11 +84,11 @@ PcieSpec read_pcie(const MapReader& r) {
 }
 
 // {threads: bandwidth, …}, threads strictly ascending.
-std::vector<std::pair<int, double>> read_bandwidth_curve(const MapReader& cpu) {
-  constexpr std::string_view key = "bandwidth_by_threads";
+std::vector<std::pair<int, double>> read_bandwidth_curve(const MapReader& cpu, std::string_view key, bool required) {
   constexpr std::string_view expected =
       "a map {threads: bandwidth} ascending by threads, e.g. {1: 12.3 GB/s, 16: 104.2 GB/s}";
   const Node* curve = cpu.find(key);
+  if (!curve && !required) return {};
   if (!curve) cpu.fail(key, "missing required key", expected);
   const std::string path = cpu.key_path(key);
   if (!curve->is_map()) fail(curve->origin, path, std::string("got ") + kind_name(curve->kind), expected);
@@ -119,7 +119,13 @@ CpuSpec read_cpu(const MapReader& r) {
   r.check(cpu.sockets >= 1, "sockets", "must be at least 1, got " + std::to_string(cpu.sockets), "a count such as 1");
   cpu.memory_bytes = r.bytes("memory");
   require_positive(r, "memory", cpu.memory_bytes, format_bytes(cpu.memory_bytes), "a capacity such as '125 GiB'");
-  cpu.bandwidth_by_threads = read_bandwidth_curve(r);
+  cpu.bandwidth_by_threads = read_bandwidth_curve(r, "bandwidth_by_threads", true);
+  cpu.socket_bandwidth_by_threads = read_bandwidth_curve(r, "socket_bandwidth_by_threads", false);
+  r.check(cpu.socket_bandwidth_by_threads.empty() || (cpu.sockets > 1 && cpu.cores % cpu.sockets == 0),
+          "socket_bandwidth_by_threads",
+          "needs sockets > 1 dividing cores evenly (got " + std::to_string(cpu.cores) + " cores on " +
+              std::to_string(cpu.sockets) + " sockets)",
+          "cpu.sockets >= 2 with cores a multiple of sockets, or no per-socket curve");
   cpu.flops_per_core = r.flop_rate("flops_per_core");
   require_positive(r, "flops_per_core", cpu.flops_per_core, format_flop_rate(cpu.flops_per_core),
                    "a FLOP rate such as '100 GFLOP/s'");
@@ -132,10 +138,22 @@ CpuSpec read_cpu(const MapReader& r) {
   return cpu;
 }
 
+HostSpec read_host(const MapReader& r) {
+  HostSpec host;
+  host.framework_op_s = r.duration("framework_op", 0.0);
+  require_non_negative(r, "framework_op", host.framework_op_s, format_duration(host.framework_op_s),
+                       "a duration such as '20 us'");
+  host.framework_step_s = r.duration("framework_step", 0.0);
+  require_non_negative(r, "framework_step", host.framework_step_s, format_duration(host.framework_step_s),
+                       "a duration such as '2 ms'");
+  host.shares_cpu_core = r.flag("shares_cpu_core", false);
+  return host;
+}
+
 }  // namespace
 
 HardwareProfile read_hardware(const Node& doc, const std::string& path, const std::string& default_name) {
-  const MapReader r(doc, path, {"name", "calibrated", "source", "gpu", "pcie", "cpu"});
+  const MapReader r(doc, path, {"name", "calibrated", "source", "gpu", "pcie", "cpu", "host"});
   HardwareProfile hw;
   hw.name = r.text("name", default_name);
   hw.source = r.text("source", "");
@@ -145,7 +163,8 @@ HardwareProfile read_hardware(const Node& doc, const std::string& path, const st
   hw.pcie = read_pcie(
       r.child("pcie", {"h2d", "d2h", "duplex_bandwidth", "pageable_bandwidth", "copy_engines_per_direction"}));
   hw.cpu = read_cpu(r.child("cpu", {"name", "cores", "sockets", "memory", "bandwidth_by_threads", "flops_per_core",
-                                    "task_overhead", "wakeup", "gather_efficiency"}));
+                                    "task_overhead", "wakeup", "gather_efficiency", "socket_bandwidth_by_threads"}));
+  hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "shares_cpu_core"}));
   return hw;
 }
 

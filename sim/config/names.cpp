@@ -21,5 +21,8 @@ std::string_view to_string(SelectionGranularity value) { return name_in(kSelecti
 std::string_view to_string(SelectionMethod value) { return name_in(kSelectionMethodNames, value); }
 std::string_view to_string(CpuSchedule value) { return name_in(kCpuScheduleNames, value); }
 std::string_view to_string(CpuTaskGranularity value) { return name_in(kCpuTaskNames, value); }
+std::string_view to_string(HgcaPreset value) { return name_in(kHgcaPresetNames, value); }
+std::string_view to_string(PaperSelectionScope value) { return name_in(kPaperSelectionScopeNames, value); }
+std::string_view to_string(PaperThresholdBase value) { return name_in(kPaperThresholdBaseNames, value); }
 
 }  // namespace hgca

@@ -12,8 +12,8 @@
 namespace hgca {
 
 // Strategy names accepted in system.strategy.
-inline constexpr std::array<std::string_view, 6> kStrategyNames = {"gpu-full", "hgca",        "offload-fetch",
-                                                                   "cpu-full", "window-only", "fetch-topk"};
+inline constexpr std::array<std::string_view, 9> kStrategyNames = {
+    "gpu-full", "hgca", "offload-fetch", "cpu-full", "window-only", "fetch-topk", "flexgen", "h2o", "infinigen"};
 // Strategies that keep a recent-token window on the GPU (and so need 1 <= window <= prompt + decode).
 bool strategy_uses_window(std::string_view strategy);
 
@@ -42,6 +42,19 @@ inline constexpr std::array<std::pair<CpuTaskGranularity, std::string_view>, 3> 
     {CpuTaskGranularity::Sequence, "sequence"},
 }};
 
+inline constexpr std::array<std::pair<HgcaPreset, std::string_view>, 2> kHgcaPresetNames = {{
+    {HgcaPreset::Default, "default"},
+    {HgcaPreset::Paper, "paper"},
+}};
+inline constexpr std::array<std::pair<PaperSelectionScope, std::string_view>, 2> kPaperSelectionScopeNames = {{
+    {PaperSelectionScope::QueryHead, "per-query-head"},
+    {PaperSelectionScope::KvHead, "per-kv-head"},
+}};
+inline constexpr std::array<std::pair<PaperThresholdBase, std::string_view>, 2> kPaperThresholdBaseNames = {{
+    {PaperThresholdBase::Attended, "attended"},
+    {PaperThresholdBase::Context, "context"},
+}};
+
 // Data types of weights and KV entries, with their size in bytes per element.
 inline constexpr std::array<std::pair<std::string_view, double>, 6> kDtypeBytes = {{
     {"fp32", 4},
@@ -57,5 +70,8 @@ std::string_view to_string(SelectionGranularity value);
 std::string_view to_string(SelectionMethod value);
 std::string_view to_string(CpuSchedule value);
 std::string_view to_string(CpuTaskGranularity value);
+std::string_view to_string(HgcaPreset value);
+std::string_view to_string(PaperSelectionScope value);
+std::string_view to_string(PaperThresholdBase value);
 
 }  // namespace hgca

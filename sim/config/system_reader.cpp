@@ -74,6 +74,23 @@ int small_at_least(const MapReader& r, std::string_view key, int fallback, int m
   return value;
 }
 
+PaperSpec read_paper(const MapReader& r) {
+  PaperSpec p;
+  p.block_size = at_least(r, "block_size", p.block_size, 1, "a block size in tokens such as 64");
+  p.gpu_blocks = small_at_least(r, "gpu_blocks", p.gpu_blocks, 1, "a block count such as 16");
+  p.recall_blocks = small_at_least(r, "recall_blocks", p.recall_blocks, 0, "a block count such as 2, or 0");
+  p.alpha = share(r, "alpha", p.alpha, false);
+  p.beta = r.real("beta", p.beta);
+  r.check(p.beta > 0, "beta", "must be positive, got " + format_number(p.beta), "a threshold factor such as 0.5");
+  p.head_groups = small_at_least(r, "head_groups", p.head_groups, 1, "a group count such as 4");
+  p.keep_min = at_least(r, "keep_min", p.keep_min, 0, "a token count such as 10");
+  p.selection = r.choice<PaperSelectionScope>("selection", kPaperSelectionScopeNames, p.selection);
+  p.threshold_over = r.choice<PaperThresholdBase>("threshold_over", kPaperThresholdBaseNames, p.threshold_over);
+  p.recall_reload = r.flag("recall_reload", p.recall_reload);
+  p.framework_copies = r.flag("framework_copies", p.framework_copies);
+  return p;
+}
+
 }  // namespace
 
 SystemSpec read_system(const Node& node, const std::string& path, const WorkloadSpec& workload,
@@ -81,7 +98,8 @@ SystemSpec read_system(const Node& node, const std::string& path, const Workload
   const MapReader r(node, path,
                     {"strategy", "window", "sinks", "eviction_batch", "selection", "selection_method", "summary_block",
                      "reselect_interval", "cpu_threads", "cpu_schedule", "cpu_task", "prefetch_layers", "pinned",
-                     "activation_tokens"});
+                     "activation_tokens", "weights_on_gpu", "overlap_io", "attention_only", "preset", "paper", "h2o",
+                     "infinigen", "flexgen"});
   SystemSpec s;
   static constexpr auto strategies = [] {
     std::array<std::pair<std::string_view, std::string_view>, kStrategyNames.size()> table{};
@@ -90,9 +108,12 @@ SystemSpec read_system(const Node& node, const std::string& path, const Workload
   }();
   s.strategy = std::string(r.choice<std::string_view>("strategy", strategies, std::string_view(s.strategy)));
 
+  s.preset = r.choice<HgcaPreset>("preset", kHgcaPresetNames, s.preset);
   s.window = r.integer("window", s.window);
   s.sinks = at_least(r, "sinks", s.sinks, 0, "a token count such as 4");
-  if (strategy_uses_window(s.strategy)) {
+  // The paper preset sizes its window in blocks (system.paper), so system.window does not apply to it.
+  const bool paper = s.strategy == "hgca" && s.preset == HgcaPreset::Paper;
+  if (strategy_uses_window(s.strategy) && !paper) {
     r.check(s.window >= 1, "window",
             "must be at least 1 for strategy " + s.strategy + ", got " + std::to_string(s.window),
             "a token count such as 4096");
@@ -121,6 +142,21 @@ SystemSpec read_system(const Node& node, const std::string& path, const Workload
   s.prefetch_layers = small_at_least(r, "prefetch_layers", s.prefetch_layers, 0, "a layer count such as 1");
   s.pinned = r.flag("pinned", s.pinned);
   s.activation_tokens = at_least(r, "activation_tokens", s.activation_tokens, 0, "a token count, or 0 for batch");
+  s.weights_on_gpu = share(r, "weights_on_gpu", s.weights_on_gpu, false);
+  s.overlap_io = r.flag("overlap_io", s.overlap_io);
+  s.attention_only = r.flag("attention_only", s.attention_only);
+  s.paper = read_paper(r.optional_child("paper", {"block_size", "gpu_blocks", "recall_blocks", "alpha", "beta",
+                                                  "head_groups", "keep_min", "selection", "threshold_over",
+                                                  "recall_reload", "framework_copies"}));
+  const MapReader h2o = r.optional_child("h2o", {"budget", "heavy_share"});
+  s.h2o.budget = share(h2o, "budget", s.h2o.budget, false);
+  s.h2o.heavy_share = share(h2o, "heavy_share", s.h2o.heavy_share, true);
+  const MapReader ig = r.optional_child("infinigen", {"budget", "partial_ratio"});
+  s.infinigen.budget = share(ig, "budget", s.infinigen.budget, false);
+  s.infinigen.partial_ratio = share(ig, "partial_ratio", s.infinigen.partial_ratio, false);
+  const MapReader fg = r.optional_child("flexgen", {"cpu_attention", "kv_on_gpu"});
+  s.flexgen.cpu_attention = fg.flag("cpu_attention", s.flexgen.cpu_attention);
+  s.flexgen.kv_on_gpu = share(fg, "kv_on_gpu", s.flexgen.kv_on_gpu, true);
   return s;
 }
 

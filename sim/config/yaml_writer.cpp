@@ -62,6 +62,18 @@ void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
   put(out, "task_overhead", format_duration(c.task_overhead_s));
   put(out, "wakeup", format_duration(c.wakeup_s));
   put(out, "gather_efficiency", format_number(c.gather_efficiency));
+  if (!c.socket_bandwidth_by_threads.empty()) {
+    out << YAML::Key << "socket_bandwidth_by_threads" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    for (const auto& [threads, bandwidth] : c.socket_bandwidth_by_threads)
+      put(out, std::to_string(threads).c_str(), format_bandwidth(bandwidth));
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  const HostSpec& h = hw.host;
+  out << YAML::Key << "host" << YAML::Value << YAML::BeginMap;
+  put(out, "framework_op", format_duration(h.framework_op_s));
+  put(out, "framework_step", format_duration(h.framework_step_s));
+  put(out, "shares_cpu_core", h.shares_cpu_core);
   out << YAML::EndMap;
   out << YAML::EndMap;
 }
@@ -132,6 +144,36 @@ void emit_system(YAML::Emitter& out, const SystemSpec& s) {
   put(out, "prefetch_layers", s.prefetch_layers);
   put(out, "pinned", s.pinned);
   put(out, "activation_tokens", s.activation_tokens);
+  put(out, "weights_on_gpu", format_number(s.weights_on_gpu));
+  put(out, "overlap_io", s.overlap_io);
+  put(out, "attention_only", s.attention_only);
+  put(out, "preset", to_string(s.preset));
+  const PaperSpec& p = s.paper;
+  out << YAML::Key << "paper" << YAML::Value << YAML::BeginMap;
+  put(out, "block_size", p.block_size);
+  put(out, "gpu_blocks", p.gpu_blocks);
+  put(out, "recall_blocks", p.recall_blocks);
+  put(out, "alpha", format_number(p.alpha));
+  put(out, "beta", format_number(p.beta));
+  put(out, "head_groups", p.head_groups);
+  put(out, "keep_min", p.keep_min);
+  put(out, "selection", to_string(p.selection));
+  put(out, "threshold_over", to_string(p.threshold_over));
+  put(out, "recall_reload", p.recall_reload);
+  put(out, "framework_copies", p.framework_copies);
+  out << YAML::EndMap;
+  out << YAML::Key << "h2o" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  put(out, "budget", format_number(s.h2o.budget));
+  put(out, "heavy_share", format_number(s.h2o.heavy_share));
+  out << YAML::EndMap;
+  out << YAML::Key << "infinigen" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  put(out, "budget", format_number(s.infinigen.budget));
+  put(out, "partial_ratio", format_number(s.infinigen.partial_ratio));
+  out << YAML::EndMap;
+  out << YAML::Key << "flexgen" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  put(out, "cpu_attention", s.flexgen.cpu_attention);
+  put(out, "kv_on_gpu", format_number(s.flexgen.kv_on_gpu));
+  out << YAML::EndMap;
   out << YAML::EndMap;
 }
 

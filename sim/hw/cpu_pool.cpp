@@ -7,8 +7,8 @@
 
 namespace hgca {
 
-double cpu_bandwidth(const CpuSpec& spec, int threads) {
-  const auto& pts = spec.bandwidth_by_threads;
+namespace {
+double curve_bandwidth(const std::vector<std::pair<int, double>>& pts, int threads) {
   if (pts.empty() || threads <= 0) return 0;
   if (threads <= pts.front().first) return pts.front().second * threads / pts.front().first;
   for (size_t i = 1; i < pts.size(); ++i) {
@@ -20,14 +20,29 @@ double cpu_bandwidth(const CpuSpec& spec, int threads) {
   }
   return pts.back().second;
 }
+}  // namespace
+
+double cpu_bandwidth(const CpuSpec& spec, int threads) { return curve_bandwidth(spec.bandwidth_by_threads, threads); }
+double socket_bandwidth(const CpuSpec& spec, int threads) {
+  return curve_bandwidth(spec.socket_bandwidth_by_threads, threads);
+}
 
 CpuPool::CpuPool(Simulator& sim, OpListener& listener, const CpuSpec& spec, int threads, CpuSchedule schedule)
     : sim_(sim), listener_(listener), spec_(spec), schedule_(schedule) {
   if (threads < 1) throw std::invalid_argument("CpuPool: at least one thread is needed");
   cores_.resize(threads);
   core_queue_.resize(threads);
-  share_by_readers_.assign(threads + 1, 0.0);
-  for (int k = 1; k <= threads; ++k) share_by_readers_[k] = cpu_bandwidth(spec_, k) / k;
+  const bool numa = spec_.sockets > 1 && !spec_.socket_bandwidth_by_threads.empty();
+  const int sockets = numa ? std::min(spec_.sockets, threads) : 1;
+  domains_.resize(sockets);
+  domain_of_.resize(threads);
+  std::vector<int> size(sockets, 0);
+  for (int i = 0; i < threads; ++i) ++size[domain_of_[i] = static_cast<int>(int64_t(i) * sockets / threads)];
+  for (int d = 0; d < sockets; ++d) {
+    domains_[d].share_by_readers.assign(size[d] + 1, 0.0);
+    for (int k = 1; k <= size[d]; ++k)
+      domains_[d].share_by_readers[k] = (numa ? socket_bandwidth(spec_, k) : cpu_bandwidth(spec_, k)) / k;
+  }
   wakeup_ = duration_from_seconds(spec_.wakeup_s);
   overhead_ = duration_from_seconds(spec_.task_overhead_s);
 }
@@ -39,7 +54,7 @@ void CpuPool::bind(std::vector<Op>* ops, const std::vector<CpuTask>* tasks) {
 }
 
 bool CpuPool::idle() const {
-  if (!shared_queue_.empty()) return false;
+  if (!shared_queue_.empty() || host_holds_) return false;
   for (const auto& q : core_queue_)
     if (!q.empty()) return false;
   for (const Core& c : cores_)
@@ -73,6 +88,7 @@ void CpuPool::submit(OpId id) {
 }
 
 bool CpuPool::take_work(int core, WorkItem& out) {
+  if (host_blocks(core)) return false;
   auto& q = schedule_ == CpuSchedule::Dynamic ? shared_queue_ : core_queue_[core];
   if (q.empty()) return false;
   out = q.front();
@@ -115,25 +131,50 @@ void CpuPool::begin_read(int core) {
     c.phase_end = now + duration_from_seconds(t.flops / spec_.flops_per_core);
     return;
   }
-  // service_ is current: every caller advanced it to now before changing the set of readers.
+  // The domain's clock is current: every caller advanced it to now before changing the set of readers.
+  Domain& d = domains_[domain_of_[core]];
   c.phase = Phase::Memory;
   c.reading = true;
-  c.target = service_ + bytes;
-  readers_heap_.emplace_back(c.target, core);
-  std::push_heap(readers_heap_.begin(), readers_heap_.end(), std::greater<>());
-  ++readers_;
-  share_ = share_by_readers_[std::min<int>(readers_, static_cast<int>(cores_.size()))];
+  c.target = d.service + bytes;
+  d.heap.emplace_back(c.target, core);
+  std::push_heap(d.heap.begin(), d.heap.end(), std::greater<>());
+  ++d.readers;
+  d.share = d.share_by_readers[std::min<int>(d.readers, static_cast<int>(d.share_by_readers.size()) - 1)];
 }
 
 void CpuPool::advance_service() {
   const SimTime now = sim_.now();
-  if (now > service_at_ && readers_ > 0) service_ += share_ * to_seconds(now - service_at_);
-  service_at_ = now;
+  for (Domain& d : domains_) {
+    if (now > d.service_at && d.readers > 0) d.service += d.share * to_seconds(now - d.service_at);
+    d.service_at = now;
+  }
 }
 
-SimTime CpuPool::read_finish(double target) const {
-  const double left = target - service_;
-  return left <= 0 ? service_at_ : service_at_ + duration_from_seconds(left / share_);
+SimTime CpuPool::read_finish(const Domain& d, double target) {
+  const double left = target - d.service;
+  return left <= 0 ? d.service_at : d.service_at + duration_from_seconds(left / d.share);
+}
+
+bool CpuPool::acquire_for_host(std::function<void()> on_free) {
+  if (host_core_ < 0) return true;
+  if (cores_[host_core_].phase == Phase::Idle) {
+    host_holds_ = true;
+    return true;
+  }
+  host_waiting_ = true;
+  host_on_free_ = std::move(on_free);
+  return false;
+}
+
+void CpuPool::release_from_host() {
+  host_holds_ = false;
+  WorkItem w;
+  if (cores_[host_core_].phase == Phase::Idle && take_work(host_core_, w)) {
+    advance_service();
+    start_task(host_core_, w, /*was_parked=*/false);
+    arm(host_core_);
+    reschedule();
+  }
 }
 
 void CpuPool::finish_task(int core) {
@@ -159,6 +200,12 @@ void CpuPool::finish_task(int core) {
   }
   c.phase = Phase::Idle;
   c.op = kNoOp;
+  if (core == host_core_ && host_waiting_) {  // the host thread was waiting for this core: it runs now
+    host_waiting_ = false;
+    host_holds_ = true;
+    handoff_ = true;
+    return;
+  }
   WorkItem w;
   if (take_work(core, w)) start_task(core, w, /*was_parked=*/false);
 }
@@ -183,7 +230,8 @@ void CpuPool::arm(int core) {
 
 void CpuPool::reschedule() {
   SimTime next = timed_.empty() ? kNever : timed_.front().first;
-  if (readers_ > 0) next = std::min(next, read_finish(readers_heap_.front().first));
+  for (const Domain& d : domains_)
+    if (d.readers > 0) next = std::min(next, read_finish(d, d.heap.front().first));
   if (next == kNever || next == scheduled_) return;
   scheduled_ = next;
   sim_.schedule_at(next, this, ++generation_);
@@ -194,29 +242,33 @@ void CpuPool::on_event(uint64_t generation) {
   scheduled_ = kNever;
   const SimTime now = sim_.now();
   advance_service();
-  // A reader is done when the shared clock has reached its target; the slack absorbs rounding of the
+  // A reader is done when its domain's clock has reached its target; the slack absorbs rounding of the
   // finish time to whole picoseconds (well under a byte at any realistic bandwidth).
-  const double slack = share_ * 2e-12 + 1e-9 * service_;
   // Cores are handled in index order, so simultaneous transitions resolve the same way every run. Readers
   // that finish leave the shared bandwidth before anyone else's share is used again.
   due_.clear();
-  while (!readers_heap_.empty() && readers_heap_.front().first <= service_ + slack) {
-    due_.push_back(readers_heap_.front().second);
-    std::pop_heap(readers_heap_.begin(), readers_heap_.end(), std::greater<>());
-    readers_heap_.pop_back();
+  for (Domain& d : domains_) {
+    const double slack = d.share * 2e-12 + 1e-9 * d.service;
+    while (!d.heap.empty() && d.heap.front().first <= d.service + slack) {
+      due_.push_back(d.heap.front().second);
+      std::pop_heap(d.heap.begin(), d.heap.end(), std::greater<>());
+      d.heap.pop_back();
+    }
   }
   std::sort(due_.begin(), due_.end());
   for (int i : due_) {
     Core& c = cores_[i];
     c.reading = false;
-    --readers_;
+    --domains_[domain_of_[i]].readers;
     const CpuTask& t = (*tasks_)[c.task];
     const SimTime compute_end = c.read_start + duration_from_seconds(t.flops / spec_.flops_per_core);
     c.phase = Phase::Compute;
     c.phase_end = std::max(now, compute_end);
     arm(i);
   }
-  if (readers_ > 0) share_ = share_by_readers_[std::min<int>(readers_, static_cast<int>(cores_.size()))];
+  for (Domain& d : domains_)
+    if (d.readers > 0)
+      d.share = d.share_by_readers[std::min<int>(d.readers, static_cast<int>(d.share_by_readers.size()) - 1)];
   due_.clear();
   while (!timed_.empty() && timed_.front().first <= now) {
     due_.push_back(timed_.front().second);
@@ -238,6 +290,12 @@ void CpuPool::on_event(uint64_t generation) {
     arm(i);
   }
   reschedule();
+  if (handoff_) {  // the host thread takes its core
+    handoff_ = false;
+    auto on_free = std::move(host_on_free_);
+    host_on_free_ = nullptr;
+    if (on_free) on_free();
+  }
   if (!finished_batches_.empty()) {
     std::vector<OpId> done;
     done.swap(finished_batches_);

@@ -11,6 +11,14 @@
 // that change phase at the same instant are handled in core-index order. Scattered (gather) reads
 // run at the profile's gather efficiency. Scheduling is `static` (task i of a batch goes to core i mod N) or
 // `dynamic` (one FIFO queue; an idle core takes the next task). Unequal tasks make stragglers visible.
+//
+// NUMA: with a per-socket curve (cpu.socket_bandwidth_by_threads), workers are spread evenly over the sockets
+// (worker i on socket i * sockets / N) and each socket is its own bandwidth domain with its own shared clock:
+// a task reads at the share its socket's readers get. A static schedule therefore places a batch's tasks (and,
+// by the strategies' task order, heads) on sockets by index.
+//
+// The host thread may share core `host_core` (SharedCore): it takes the core whenever the task running there
+// ends, and the core takes no work while the host holds it.
 #pragma once
 
 #include <deque>
@@ -18,6 +26,7 @@
 
 #include "sim/config/experiment.hpp"
 #include "sim/engine/simulator.hpp"
+#include "sim/hw/host_thread.hpp"
 #include "sim/hw/unit.hpp"
 
 namespace hgca {
@@ -25,9 +34,16 @@ namespace hgca {
 // Total read bandwidth of `threads` cores reading at once, from a profile's saturating curve.
 double cpu_bandwidth(const CpuSpec& spec, int threads);
 
-class CpuPool : public EventTarget {
+// Bandwidth of `threads` cores of one socket reading at once (the per-socket curve).
+double socket_bandwidth(const CpuSpec& spec, int threads);
+
+class CpuPool : public EventTarget, public SharedCore {
  public:
   CpuPool(Simulator& sim, OpListener& listener, const CpuSpec& spec, int threads, CpuSchedule schedule);
+  // Makes worker `core` the one the host thread shares (call before the first batch).
+  void set_host_core(int core) { host_core_ = core; }
+  bool acquire_for_host(std::function<void()> on_free) override;
+  void release_from_host() override;
   void bind(std::vector<Op>* ops, const std::vector<CpuTask>* tasks);
   void submit(OpId batch);
   void set_span_sink(TaskSpanSink* sink) { spans_ = sink; }
@@ -59,6 +75,16 @@ class CpuPool : public EventTarget {
     uint32_t left = 0;
     std::vector<SimTime> core_busy;
   };
+  // One DRAM bandwidth domain (the whole machine, or one socket) with its shared service clock.
+  struct Domain {
+    std::vector<double> share_by_readers;  // per-core read rate when k cores of the domain read, index k
+    // Min-heap (std::push_heap with greater<>) of readers by (target, core).
+    std::vector<std::pair<double, int>> heap;
+    int readers = 0;
+    double service = 0;      // bytes one reader has read since the start (the shared clock)
+    double share = 0;        // bytes/s each reader gets now
+    SimTime service_at = 0;  // time service is valid at
+  };
 
   bool take_work(int core, WorkItem& out);
   void start_task(int core, const WorkItem& w, bool was_parked);
@@ -66,8 +92,9 @@ class CpuPool : public EventTarget {
   void begin_read(int core);
   void finish_task(int core);
   void dispatch_idle();
-  void advance_service();  // brings service_ up to now at the current share
-  SimTime read_finish(double target) const;
+  void advance_service();  // brings every domain's clock up to now at its current share
+  static SimTime read_finish(const Domain& d, double target);
+  bool host_blocks(int core) const { return core == host_core_ && (host_holds_ || host_waiting_); }
   void arm(int core);  // a core in a timed phase (wake, overhead, compute) waits in timed_
   void reschedule();
 
@@ -79,19 +106,18 @@ class CpuPool : public EventTarget {
   const std::vector<CpuTask>* tasks_ = nullptr;
   TaskSpanSink* spans_ = nullptr;
   std::vector<Core> cores_;
-  std::vector<double> share_by_readers_;  // per-core read rate when k cores read, index k
+  std::vector<int> domain_of_;  // per core
+  std::vector<Domain> domains_;
   std::deque<WorkItem> shared_queue_;
   std::vector<std::deque<WorkItem>> core_queue_;
   std::vector<BatchState> batches_;  // indexed by op id
   std::vector<OpId> finished_batches_;
-  // Min-heaps (std::push_heap with greater<>): readers by (target, core), timed phases by (end, core).
-  std::vector<std::pair<double, int>> readers_heap_;
+  // Min-heap (std::push_heap with greater<>) of timed phases by (end, core).
   std::vector<std::pair<SimTime, int>> timed_;
   std::vector<int> due_;  // scratch: cores with a transition now, sorted by index
-  int readers_ = 0;
-  double service_ = 0;      // bytes one reader has read since the start (the shared clock)
-  double share_ = 0;        // bytes/s each reader gets now
-  SimTime service_at_ = 0;  // time service_ is valid at
+  int host_core_ = -1;
+  bool host_holds_ = false, host_waiting_ = false, handoff_ = false;
+  std::function<void()> host_on_free_;
   SimTime core_busy_ = 0;
   double imbalance_sum_ = 0;
   uint64_t batches_done_ = 0;

@@ -11,11 +11,24 @@ Machine::Machine(Simulator& sim, const HardwareProfile& hw, int cpu_threads, Cpu
     : sim_(sim),
       hw_(hw),
       host_(sim, *this,
-            [this](const Op& op) { return op.fixed_s < 0 ? hw_.gpu.kernel_launch_s : op.fixed_s; }),
+            [this](const Op& op) {
+              switch (op.host_work) {
+                case HostWork::Launch: return hw_.gpu.kernel_launch_s + hw_.host.framework_op_s;
+                case HostWork::Issue: return hw_.host.framework_op_s;
+                case HostWork::Fixed: break;
+              }
+              return op.fixed_s;
+            }),
       gpu_(sim, *this,
            [this](const Op& op) { return gpu_kernel_seconds(hw_.gpu, op.kind, op.flops, op.bytes) + op.fixed_s; }),
       link_(sim, *this, hw.pcie),
-      cpu_(sim, *this, hw.cpu, cpu_threads, schedule) {}
+      cpu_(sim, *this, hw.cpu, cpu_threads, schedule) {
+  shares_core_ = hw.host.shares_cpu_core && cpu_threads >= hw.cpu.cores;
+  if (shares_core_) {
+    cpu_.set_host_core(cpu_threads - 1);
+    host_.share_core(&cpu_);
+  }
+}
 
 SimTime Machine::execute(StepGraph& graph) {
   graph.finalize();

@@ -8,6 +8,7 @@
 #include "sim/config/experiment.hpp"
 #include "sim/engine/simulator.hpp"
 #include "sim/hw/cpu_pool.hpp"
+#include "sim/hw/host_thread.hpp"
 #include "sim/hw/op_graph.hpp"
 #include "sim/hw/pcie_link.hpp"
 #include "sim/hw/serial_engine.hpp"
@@ -25,6 +26,7 @@ class SpanRecorder {
 
 class Machine : private OpListener, private TaskSpanSink {
  public:
+  // With host.shares_cpu_core and as many workers as cores, the host thread shares the last worker's core.
   Machine(Simulator& sim, const HardwareProfile& hw, int cpu_threads, CpuSchedule schedule);
 
   // Runs `graph` to completion from the current simulated time and returns its makespan.
@@ -35,6 +37,8 @@ class Machine : private OpListener, private TaskSpanSink {
 
   double gpu_busy() const { return gpu_.busy_seconds(); }
   double host_busy() const { return host_.busy_seconds(); }
+  double host_core_wait() const { return host_.core_wait_seconds(); }
+  bool host_shares_worker_core() const { return shares_core_; }
   double h2d_busy() const { return link_.busy_seconds(Unit::H2D); }
   double d2h_busy() const { return link_.busy_seconds(Unit::D2H); }
   double cpu_core_seconds() const { return cpu_.core_seconds(); }
@@ -50,10 +54,11 @@ class Machine : private OpListener, private TaskSpanSink {
 
   Simulator& sim_;
   HardwareProfile hw_;
-  SerialEngine host_;
+  HostThread host_;
   SerialEngine gpu_;
   PcieLink link_;
   CpuPool cpu_;
+  bool shares_core_ = false;
   StepGraph* graph_ = nullptr;
   size_t done_ = 0;
   SpanRecorder* recorder_ = nullptr;

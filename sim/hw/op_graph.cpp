@@ -30,15 +30,19 @@ void StepGraph::depend(OpId op, OpId on) {
   ++ops_[op].deps_left;
 }
 
+OpId StepGraph::issue(HostWork work, int layer) {
+  Op h;
+  h.unit = Unit::Host;
+  h.kind = KernelKind::Other;
+  h.name = work == HostWork::Launch ? "launch" : "issue";
+  h.layer = static_cast<int16_t>(layer);
+  h.host_work = work;  // the Machine substitutes the profile's cost
+  return add(h, {});
+}
+
 OpId StepGraph::kernel(int stream, KernelKind kind, const char* name, int layer, double flops, double bytes,
                        std::initializer_list<OpId> deps) {
-  Op launch;
-  launch.unit = Unit::Host;
-  launch.kind = KernelKind::Other;
-  launch.name = "launch";
-  launch.layer = static_cast<int16_t>(layer);
-  launch.fixed_s = -1;  // the Machine substitutes the profile's launch cost
-  const OpId launch_id = add(launch, {});
+  const OpId launch_id = issue(HostWork::Launch, layer);
   Op k;
   k.unit = Unit::Gpu;
   k.kind = kind;
@@ -55,6 +59,7 @@ OpId StepGraph::kernel(int stream, KernelKind kind, const char* name, int layer,
 OpId StepGraph::copy(Unit direction, int stream, const char* name, int layer, double bytes,
                      std::initializer_list<OpId> deps, bool pageable) {
   if (direction != Unit::H2D && direction != Unit::D2H) throw std::logic_error("StepGraph::copy: not a link");
+  const OpId issued = issue(HostWork::Issue, layer);
   Op c;
   c.unit = direction;
   c.stream = static_cast<uint8_t>(stream);
@@ -62,17 +67,22 @@ OpId StepGraph::copy(Unit direction, int stream, const char* name, int layer, do
   c.layer = static_cast<int16_t>(layer);
   c.bytes = bytes;
   c.pageable = pageable;
-  return add(c, deps);
+  const OpId id = add(c, deps);
+  depend(id, issued);
+  return id;
 }
 
 OpId StepGraph::cpu_batch(int stream, const char* name, int layer, std::initializer_list<OpId> deps) {
+  const OpId issued = issue(HostWork::Issue, layer);
   Op b;
   b.unit = Unit::Cpu;
   b.stream = static_cast<uint8_t>(stream);
   b.name = name;
   b.layer = static_cast<int16_t>(layer);
   b.task_begin = b.task_end = static_cast<uint32_t>(tasks_.size());
-  return add(b, deps);
+  const OpId id = add(b, deps);
+  depend(id, issued);
+  return id;
 }
 
 void StepGraph::cpu_task(const CpuTask& t) {

@@ -25,6 +25,10 @@ constexpr int kStreamsPerUnit = 8;
 // What a GPU op computes: chooses the roofline peak (tensor cores or not) and, once calibrated, the table.
 enum class KernelKind : uint8_t { Gemm, Attention, Merge, Elementwise, Selection, Other };
 
+// What a host-thread op costs: a fixed duration, a kernel launch (gpu.kernel_launch + host.framework_op), or
+// issuing a copy or a batch of CPU tasks (host.framework_op).
+enum class HostWork : uint8_t { Fixed, Launch, Issue };
+
 // One CPU task: a unit of work one core does alone (attention of one head of one sequence, say).
 struct CpuTask {
   double bytes = 0;         // bytes streamed from DRAM (contiguous rows)
@@ -37,11 +41,12 @@ struct Op {
   KernelKind kind = KernelKind::Other;
   uint8_t stream = 0;
   bool pageable = false;  // copies: host side is pageable memory
+  HostWork host_work = HostWork::Fixed;  // host ops: what they cost
   int16_t layer = -1;
   const char* name = "";  // static string: no allocation per op
   double flops = 0;
   double bytes = 0;       // GPU: HBM bytes; copies: bytes moved
-  double fixed_s = 0;     // host ops: duration; GPU ops: added to the roofline time
+  double fixed_s = 0;     // host ops (Fixed): duration; GPU ops: added to the roofline time
   uint32_t task_begin = 0, task_end = 0;  // CPU ops: their tasks in StepGraph::tasks
   uint32_t deps_left = 0;
   uint32_t succ_begin = 0, succ_end = 0;  // successors in StepGraph::successors (after finalize)
@@ -56,10 +61,11 @@ class StepGraph {
   // A GPU kernel on `stream`, launched by the host thread; returns the kernel's id.
   OpId kernel(int stream, KernelKind kind, const char* name, int layer, double flops, double bytes,
               std::initializer_list<OpId> deps = {});
-  // A DMA copy over PCIe (unit H2D or D2H).
+  // A DMA copy over PCIe (unit H2D or D2H), issued by the host thread in program order.
   OpId copy(Unit direction, int stream, const char* name, int layer, double bytes,
             std::initializer_list<OpId> deps = {}, bool pageable = false);
-  // A batch of CPU tasks; add its tasks with cpu_task() right after, before adding any other op.
+  // A batch of CPU tasks, dispatched by the host thread in program order; add its tasks with cpu_task() right
+  // after, before adding any other op.
   OpId cpu_batch(int stream, const char* name, int layer, std::initializer_list<OpId> deps = {});
   void cpu_task(const CpuTask& t);
   // Appends many tasks to the batch just added (same rule as cpu_task).
@@ -79,6 +85,7 @@ class StepGraph {
 
  private:
   OpId add(Op op, std::initializer_list<OpId> deps);
+  OpId issue(HostWork work, int layer);  // the host-thread op that launches or issues the next op
   std::vector<Op> ops_;
   std::vector<CpuTask> tasks_;
   std::vector<std::pair<OpId, OpId>> edges_;  // (from, to)

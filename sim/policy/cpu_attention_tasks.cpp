@@ -114,6 +114,43 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
   }
 }
 
+void add_head_group_tasks(StepGraph& g, const StrategyContext& ctx, const std::vector<const double*>& sets,
+                          int head_groups, bool per_kv_head) {
+  const ModelShape& m = ctx.costs.shape();
+  const int heads = per_kv_head ? m.kv_heads : m.q_heads;
+  const double row = ctx.costs.kv_bytes_per_token_head();
+  const double queries_per_set = per_kv_head ? ctx.costs.group_size() : 1.0;
+  const int groups = std::max(1, std::min(head_groups, heads));
+  for (const double* set : sets) {
+    for (int gi = 0; gi < groups; ++gi) {
+      const int first = heads * gi / groups, last = heads * (gi + 1) / groups;
+      CpuTask t;
+      for (int h = first; h < last; ++h) {
+        t.bytes += set[h] * row;  // K and V rows of the set, contiguous copies
+        t.flops += queries_per_set * 4.0 * set[h] * m.head_dim;
+      }
+      if (t.bytes > 0) g.cpu_task(t);
+    }
+  }
+}
+
+double add_row_gather_tasks(StepGraph& g, const StrategyContext& ctx, const std::vector<double>& rows) {
+  const ModelShape& m = ctx.costs.shape();
+  const double row = ctx.costs.kv_bytes_per_token_head();
+  double total = 0;
+  for (double r : rows) {
+    if (r <= 0) continue;
+    for (int kv = 0; kv < m.kv_heads; ++kv) {
+      CpuTask t;
+      t.gather_bytes = r * row;
+      t.bytes = r * row;  // written contiguously into the staging buffer
+      total += r * row;
+      g.cpu_task(t);
+    }
+  }
+  return total;
+}
+
 double add_gather_tasks(StepGraph& g, const StrategyContext& ctx, int layer, const std::vector<int64_t>& cpu_entries) {
   const ModelShape& m = ctx.costs.shape();
   const int group = ctx.costs.group_size();

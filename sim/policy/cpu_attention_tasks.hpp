@@ -19,8 +19,16 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
 // Dense attention over all `entries[i]` entries of sequence i (cpu-full).
 void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const std::vector<int64_t>& entries);
 
+// Dense attention over per-head sparse sets held as contiguous copies (the paper preset): one task per
+// (sequence, head group). sets[i][h]: entries in selection head h's set of sequence i; selection heads are
+// query heads, or KV heads when `per_kv_head` (each set then serves the group's query heads, read once).
+void add_head_group_tasks(StepGraph& g, const StrategyContext& ctx, const std::vector<const double*>& sets,
+                          int head_groups, bool per_kv_head);
+
 // Gathering the selected rows of one layer into a pinned staging buffer (fetch-topk): reads scattered rows,
 // writes them contiguously. Returns the bytes gathered (what then crosses PCIe).
 double add_gather_tasks(StepGraph& g, const StrategyContext& ctx, int layer, const std::vector<int64_t>& cpu_entries);
+// The same for a fixed number of rows per KV head of each sequence (rows[i]); returns the bytes gathered.
+double add_row_gather_tasks(StepGraph& g, const StrategyContext& ctx, const std::vector<double>& rows);
 
 }  // namespace hgca

@@ -68,12 +68,15 @@ class Strategy {
   };
   virtual PrefillKv prefill_kv() const = 0;
   virtual int64_t prefill_gpu_resident(int64_t prompt) const = 0;
+  // Work a strategy adds to a prefill layer after its attention (`attn`): scores, selection, bookkeeping.
+  virtual void prefill_layer_extra(int /*layer*/, const PrefillChunk& /*chunk*/, StepGraph& /*g*/, OpId /*attn*/) const {}
 
   OpId gpu_kernel(StepGraph& g, KernelKind kind, const char* name, int layer, const Cost& c,
                   std::initializer_list<OpId> deps = {}, int stream = 0) const {
     return g.kernel(stream, kind, name, layer, c.flops, c.bytes, deps);
   }
-  // Memory every strategy needs: all weights on the GPU, activations of the largest pass.
+  // Memory every strategy needs: weights (on the GPU, or partly in CPU memory with streaming buffers on the
+  // GPU, per system.weights_on_gpu), activations of the largest pass.
   MemoryPlan base_memory(const std::vector<int64_t>& prompts) const;
 
   const StrategyContext& ctx_;

@@ -14,6 +14,8 @@ const Entry kStrategies[] = {
     {"gpu-full", make_gpu_full},       {"hgca", make_hgca},
     {"offload-fetch", make_offload_fetch}, {"cpu-full", make_cpu_full},
     {"window-only", make_window_only}, {"fetch-topk", make_fetch_topk},
+    {"flexgen", make_flexgen},         {"h2o", make_h2o},
+    {"infinigen", make_infinigen},
 };
 }  // namespace
 

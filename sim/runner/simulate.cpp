@@ -73,10 +73,13 @@ class TimelineRecorder final : public SpanRecorder {
   std::vector<TimelineSpan>& out_;
 };
 
+// Attention workers. When the host thread runs on one of the cores, "all cores" leaves it its own core; asking
+// for every core explicitly makes the host share one with a worker (Machine).
 int worker_threads(const Experiment& exp) {
   const int cores = exp.hardware.cpu.cores;
   const int asked = exp.system.cpu_threads;
-  return asked > 0 ? std::min(asked, cores) : cores;
+  if (asked > 0) return std::min(asked, cores);
+  return exp.hardware.host.shares_cpu_core ? std::max(1, cores - 1) : cores;
 }
 
 }  // namespace

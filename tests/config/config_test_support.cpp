@@ -122,6 +122,10 @@ void expect_same_point(const Experiment& a, const Experiment& b) {
   EXPECT_EQ(ha.cpu.task_overhead_s, hb.cpu.task_overhead_s);
   EXPECT_EQ(ha.cpu.wakeup_s, hb.cpu.wakeup_s);
   EXPECT_EQ(ha.cpu.gather_efficiency, hb.cpu.gather_efficiency);
+  EXPECT_EQ(ha.cpu.socket_bandwidth_by_threads, hb.cpu.socket_bandwidth_by_threads);
+  EXPECT_EQ(ha.host.framework_op_s, hb.host.framework_op_s);
+  EXPECT_EQ(ha.host.framework_step_s, hb.host.framework_step_s);
+  EXPECT_EQ(ha.host.shares_cpu_core, hb.host.shares_cpu_core);
   const ModelShape &ma = a.model, &mb = b.model;
   EXPECT_EQ(ma.name, mb.name);
   EXPECT_EQ(ma.source, mb.source);
@@ -172,6 +176,28 @@ void expect_same_point(const Experiment& a, const Experiment& b) {
   EXPECT_EQ(sa.prefetch_layers, sb.prefetch_layers);
   EXPECT_EQ(sa.pinned, sb.pinned);
   EXPECT_EQ(sa.activation_tokens, sb.activation_tokens);
+  EXPECT_EQ(sa.weights_on_gpu, sb.weights_on_gpu);
+  EXPECT_EQ(sa.overlap_io, sb.overlap_io);
+  EXPECT_EQ(sa.attention_only, sb.attention_only);
+  EXPECT_EQ(sa.preset, sb.preset);
+  const PaperSpec &pa = sa.paper, &pb = sb.paper;
+  EXPECT_EQ(pa.block_size, pb.block_size);
+  EXPECT_EQ(pa.gpu_blocks, pb.gpu_blocks);
+  EXPECT_EQ(pa.recall_blocks, pb.recall_blocks);
+  EXPECT_EQ(pa.alpha, pb.alpha);
+  EXPECT_EQ(pa.beta, pb.beta);
+  EXPECT_EQ(pa.head_groups, pb.head_groups);
+  EXPECT_EQ(pa.keep_min, pb.keep_min);
+  EXPECT_EQ(pa.selection, pb.selection);
+  EXPECT_EQ(pa.threshold_over, pb.threshold_over);
+  EXPECT_EQ(pa.recall_reload, pb.recall_reload);
+  EXPECT_EQ(pa.framework_copies, pb.framework_copies);
+  EXPECT_EQ(sa.h2o.budget, sb.h2o.budget);
+  EXPECT_EQ(sa.h2o.heavy_share, sb.h2o.heavy_share);
+  EXPECT_EQ(sa.infinigen.budget, sb.infinigen.budget);
+  EXPECT_EQ(sa.infinigen.partial_ratio, sb.infinigen.partial_ratio);
+  EXPECT_EQ(sa.flexgen.cpu_attention, sb.flexgen.cpu_attention);
+  EXPECT_EQ(sa.flexgen.kv_on_gpu, sb.flexgen.kv_on_gpu);
 }
 
 ScratchDir::ScratchDir() {

@@ -107,6 +107,9 @@ class Hgca final : public Strategy {
 };
 }  // namespace
 
-std::unique_ptr<Strategy> make_hgca(const StrategyContext& ctx) { return std::make_unique<Hgca>(ctx); }
+std::unique_ptr<Strategy> make_hgca(const StrategyContext& ctx) {
+  if (ctx.exp.system.preset == HgcaPreset::Paper) return make_hgca_paper(ctx);
+  return std::make_unique<Hgca>(ctx);
+}
 
 }  // namespace hgca
