@@ -33,6 +33,13 @@ class Results:
     created: str
     columns: dict[str, np.ndarray]  # one entry per run in each; strings as str, `feasible` as bool
     units: dict[str, str] = field(default_factory=dict)
+    description: str = ""           # the experiment's description (root attribute, optional)
+    figures: tuple = ()             # figure names the suite declares (root attribute `figures`, optional)
+    # /parameters: configuration values by key path ("hardware.cpu.cores"), one per run, SI units (optional)
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
+    parameter_units: dict[str, str] = field(default_factory=dict)
+    # /runs/NNNN/head_selection_fraction by run index: [layers, heads] selected fractions (optional)
+    head_selection: dict[int, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.columns["strategy"])
@@ -48,6 +55,51 @@ def _string_attribute(obj, name: str, where: str, path: str) -> str:
         raise ResultsFileError(f"{path}: not an hgca results file ({where} attribute '{name}' is missing)")
     value = obj.attrs[name]
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _optional_string(obj, name: str) -> str:
+    value = obj.attrs.get(name, "")
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _optional_strings(obj, name: str) -> list[str]:
+    if name not in obj.attrs:
+        return []
+    values = np.atleast_1d(obj.attrs[name])
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _read_parameters(f, path: str, runs: int) -> tuple[dict, dict]:
+    if "parameters" not in f:
+        return {}, {}
+    group = f["parameters"]
+    parameters, units = {}, {}
+    for name in _optional_strings(group, "columns") or list(group):
+        if name not in group:
+            raise ResultsFileError(f"{path}: /parameters/{name} is missing")
+        dataset = group[name]
+        if h5py.check_string_dtype(dataset.dtype) is not None:
+            values = np.array(dataset.asstr()[()], dtype=object)
+        else:
+            values = np.asarray(dataset[()], dtype=float)
+        if len(values) != runs:
+            raise ResultsFileError(f"{path}: /parameters/{name} has {len(values)} values for {runs} runs")
+        parameters[name] = values
+        units[name] = str(dataset.attrs.get("unit", ""))
+    return parameters, units
+
+
+def _read_head_selection(f, path: str) -> dict[int, np.ndarray]:
+    selections = {}
+    if "runs" not in f:
+        return selections
+    for name, group in f["runs"].items():
+        if isinstance(group, h5py.Group) and "head_selection_fraction" in group:
+            data = np.asarray(group["head_selection_fraction"][()], dtype=float)
+            if data.ndim != 2:
+                raise ResultsFileError(f"{path}: /runs/{name}/head_selection_fraction is not two-dimensional")
+            selections[int(name)] = data
+    return selections
 
 
 def load(path: str) -> Results:
@@ -88,8 +140,12 @@ def load(path: str) -> Results:
             if len(lengths) > 1:
                 raise ResultsFileError(f"{path}: /summary columns differ in length ({sorted(lengths)})")
             columns["feasible"] = columns["feasible"].astype(bool)
+            parameters, parameter_units = _read_parameters(f, path, len(columns["strategy"]))
             return Results(path=path, tool_version=_string_attribute(f, "tool_version", "root", path),
-                           created=_string_attribute(f, "created", "root", path), columns=columns, units=units)
+                           created=_string_attribute(f, "created", "root", path), columns=columns, units=units,
+                           description=_optional_string(f, "description"),
+                           figures=tuple(_optional_strings(f, "figures")), parameters=parameters,
+                           parameter_units=parameter_units, head_selection=_read_head_selection(f, path))
     except ResultsFileError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as error:

@@ -111,3 +111,21 @@ def tokens_label(value: float) -> str:
         if value >= size and value % size == 0:
             return f"{value // size}{suffix}"
     return str(value)
+
+
+def format_quantity(field: str, value) -> str:
+    """A configuration value in the unit people write: "55 GB/s", "80 GiB", "1%", "32", "block-summary"."""
+    if isinstance(value, str):
+        return value
+    if value != value:  # NaN: not applicable
+        return "-"
+    last = field.split(".")[-1]
+    if "bandwidth" in last:
+        return f"{value / 1e9:g} GB/s"
+    if last == "memory":
+        return f"{value / 1024 ** 3:g} GiB"
+    if "fraction" in last:
+        return f"{value * 100:g}%"
+    if float(value).is_integer():
+        return tokens_label(value) if last in ("context", "prompt", "window", "top_k") else str(int(value))
+    return f"{value:g}"

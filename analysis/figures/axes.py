@@ -33,7 +33,8 @@ def log2_x(ax, values, tokens: bool) -> None:
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(
-        lambda v, _: style.tokens_label(v) if tokens else f"{int(round(v))}"))
+        lambda v, _: style.tokens_label(v) if tokens else (f"{int(round(v))}" if abs(v - round(v)) < 1e-9
+                                                           else f"{v:g}")))
     if len(ticks) == 1:
         ax.set_xlim(ticks[0] / 2, ticks[0] * 2)
 
@@ -80,4 +81,8 @@ def last_feasible_legend_handle() -> Line2D:
 
 
 def panel_title(field: str, value) -> str:
-    return f"context {style.tokens_label(value)}" if field == "context" else f"{field} {value}"
+    if field == "context":
+        return f"context {style.tokens_label(value)}"
+    if field in ("hardware", "model"):
+        return str(value)
+    return f"{field} {value}"

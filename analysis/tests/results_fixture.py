@@ -84,10 +84,17 @@ def _value(kind: str, value):
     return str(value) if kind == "string" else np.array(value, dtype=_DTYPES[kind])[()]
 
 
-def write_results(path, runs: list[dict], tool_version: str = "fixture") -> None:
+def write_results(path, runs: list[dict], tool_version: str = "fixture", description: str = "",
+                  figures: tuple = ()) -> None:
+    """Runs may carry `parameters` ({key: number or str}, written to /parameters as sim/sweep does) and
+    `head_selection` (a [layers, heads] array)."""
     runs = [dict(run, **_derived(run)) for run in runs]
     string = _DTYPES["string"]
     with h5py.File(path, "w") as f:
+        if description:
+            f.attrs.create("description", description, dtype=string)
+        if figures:
+            f.attrs.create("figures", list(figures), dtype=string)
         f.attrs.create("format", "hgca-results", dtype=string)
         f.attrs.create("format_version", np.int64(1))
         f.attrs.create("tool_version", tool_version, dtype=string)
@@ -101,6 +108,10 @@ def write_results(path, runs: list[dict], tool_version: str = "fixture") -> None
             steps = group.create_dataset("step_latency_s", data=np.array(run["step_latency_s"], dtype="<f8"),
                                          shape=(len(run["step_latency_s"]),))
             steps.attrs.create("unit", "s", dtype=string)
+            if run.get("head_selection") is not None:
+                heads = group.create_dataset("head_selection_fraction",
+                                             data=np.asarray(run["head_selection"], dtype="<f8"))
+                heads.attrs.create("unit", "1", dtype=string)
         summary = f.create_group("summary")
         names = []
         for name, kind, unit in FIELDS:
@@ -113,3 +124,14 @@ def write_results(path, runs: list[dict], tool_version: str = "fixture") -> None
             column.attrs.create("unit", unit, dtype=string)
             names.append(name)
         summary.attrs.create("columns", names, dtype=string)
+        keys = list(dict.fromkeys(k for run in runs for k in run.get("parameters", {})))
+        if keys:
+            group = f.create_group("parameters")
+            for key in keys:
+                values = [run.get("parameters", {}).get(key, float("nan")) for run in runs]
+                if any(isinstance(v, str) for v in values):
+                    group.create_dataset(key, data=np.array(values, dtype=object), dtype=string)
+                else:
+                    group.create_dataset(key, data=np.array(values, dtype="<f8"))
+                group[key].attrs.create("unit", "", dtype=string)
+            group.attrs.create("columns", keys, dtype=string)

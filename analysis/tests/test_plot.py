@@ -169,7 +169,7 @@ def test_command_writes_png_and_pdf_of_every_figure(tmp_path):
     out = tmp_path / "figures" / "nested"
     done = run_plot(path, "--out", out)
     assert done.returncode == 0, done.stderr
-    names = ["throughput_vs_context", "throughput_vs_batch", "step_breakdown", "step_latency"]
+    names = ["throughput_vs_context", "throughput_vs_batch", "step_breakdown", "step_latency", "capacity"]
     expected = [str(out / f"{name}.{fmt}") for name in names for fmt in ("png", "pdf")]
     assert done.stdout.split() == expected
     for file in expected:
@@ -201,7 +201,8 @@ def test_command_with_nothing_to_plot_says_so(tmp_path, capsys):
 
 def test_figures_from_the_cpp_writer(cpp_sample):
     figures = make_figures(load(str(cpp_sample)))
-    assert list(figures) == ["throughput_vs_context", "throughput_vs_batch", "step_breakdown", "step_latency"]
+    assert list(figures) == ["throughput_vs_context", "throughput_vs_batch", "step_breakdown", "step_latency",
+                             "capacity"]
     batch1, batch8 = visible_axes(figures["throughput_vs_context"])
     # sample_sweep: tokens/s = base x batch x 65536 / context; hgca averages bases 80 and 82 over two seeds.
     assert list(lines_by_label(batch1)["hgca"].get_ydata()) == pytest.approx([81 * 16, 81 * 4, 81])

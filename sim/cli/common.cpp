@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "sim/config/loader.hpp"
+#include "sim/sweep/run_sweep.hpp"
 
 namespace hgca::cli {
 
@@ -25,16 +26,31 @@ bool parse_args(const Args& args, const boost::program_options::options_descript
   return true;
 }
 
-bool load_points(const std::string& file, const std::vector<std::string>& sets, std::vector<Experiment>& out) {
+bool load_points(const std::string& file, const std::vector<std::string>& sets, std::vector<Experiment>& out,
+                 std::string* error) {
   LoadOptions lo;
   lo.overrides = sets;
   try {
     out = load_experiment(file, lo);
   } catch (const ConfigError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    const std::string message = std::string("error: ") + e.what();
+    if (error) *error = message;
+    else std::cerr << message << "\n";
     return false;
   }
   return true;
+}
+
+std::vector<RunResult> run_points(const std::vector<Experiment>& points, int jobs, const SimulateOptions& opts) {
+  Cluster single_process;
+  SweepOptions options;
+  options.jobs = jobs;
+  options.simulate = opts;
+  try {
+    return run_sweep(points, options, single_process).runs;
+  } catch (const SweepError& e) {
+    throw std::runtime_error(e.what());
+  }
 }
 
 }  // namespace hgca::cli

@@ -14,12 +14,20 @@ namespace hgca {
 inline constexpr const char* kResultsFormatName = "hgca-results";
 inline constexpr int kResultsFormatVersion = 1;
 
+// What a file says about itself as a whole, stored as root attributes.
+struct ResultsFileInfo {
+  std::string tool_version;
+  std::string description;           // the experiment's description ("" = attribute not written)
+  std::vector<std::string> figures;  // figure kinds the suite declares (empty = attribute not written)
+};
+
 // Atomic: see atomic_file.hpp. Throws std::runtime_error("cannot write <path>: ...") on failure.
+void write_hdf5(const std::string& path, const std::vector<RunResult>& runs, const ResultsFileInfo& info);
 void write_hdf5(const std::string& path, const std::vector<RunResult>& runs, const std::string& tool_version);
 
-// Everything write_hdf5 stored, in run order (timelines empty). Throws std::runtime_error("cannot read
-// <path>: ...") naming the group and attribute when the file is missing, is not an hgca results file of
-// a supported version, or lacks or mistypes an entry.
+// Everything write_hdf5 stored, in run order (timelines empty; parameters and head selections included).
+// Throws std::runtime_error("cannot read <path>: ...") naming the group and attribute when the file is
+// missing, is not an hgca results file of a supported version, or lacks or mistypes an entry.
 std::vector<RunResult> read_hdf5(const std::string& path);
 
 }  // namespace hgca

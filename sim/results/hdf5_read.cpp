@@ -106,6 +106,23 @@ std::vector<double> read_step_latencies(const H5::Group& group, const std::strin
   return values;
 }
 
+HeadSelection read_head_selection(const H5::Group& group, const std::string& where) {
+  HeadSelection heads;
+  if (!group.nameExists("head_selection_fraction")) return heads;
+  const std::string what = "dataset " + where + "/head_selection_fraction";
+  const H5::DataSet data = group.openDataSet("head_selection_fraction");
+  if (data.getTypeClass() != H5T_FLOAT) throw ReadProblem(what + " is not float64");
+  const H5::DataSpace space = data.getSpace();
+  if (space.getSimpleExtentNdims() != 2) throw ReadProblem(what + " is not two-dimensional");
+  hsize_t dims[2] = {0, 0};
+  space.getSimpleExtentDims(dims);
+  heads.layers = static_cast<int>(dims[0]);
+  heads.heads = static_cast<int>(dims[1]);
+  heads.fraction.resize(dims[0] * dims[1]);
+  if (!heads.fraction.empty()) data.read(heads.fraction.data(), H5::PredType::NATIVE_DOUBLE);
+  return heads;
+}
+
 RunResult read_run(const H5::Group& group, const std::string& where) {
   RunResult run;
   for (const auto& field : scalar_fields()) {
@@ -118,7 +135,53 @@ RunResult read_run(const H5::Group& group, const std::string& where) {
     }
   }
   run.step_latency_s = read_step_latencies(group, where);
+  run.head_selection = read_head_selection(group, where);
   return run;
+}
+
+// The optional /parameters table: its columns (in the `columns` attribute's order) appended to each run.
+void read_parameters(const H5::H5File& file, std::vector<RunResult>& runs) {
+  if (!file.nameExists("parameters")) return;
+  if (file.childObjType("parameters") != H5O_TYPE_GROUP) throw ReadProblem("/parameters is not a group");
+  const H5::Group group = file.openGroup("parameters");
+  if (!group.attrExists("columns")) throw ReadProblem("/parameters attribute 'columns' is missing");
+  const H5::Attribute columns = group.openAttribute("columns");
+  if (columns.getTypeClass() != H5T_STRING) throw ReadProblem("/parameters attribute 'columns' is not strings");
+  std::vector<char*> names(static_cast<size_t>(columns.getSpace().getSimpleExtentNpoints()));
+  if (!names.empty()) columns.read(columns.getStrType(), names.data());
+  std::vector<std::string> keys(names.begin(), names.end());
+  if (!names.empty()) H5Dvlen_reclaim(columns.getStrType().getId(), columns.getSpace().getId(), H5P_DEFAULT, names.data());
+  for (const auto& key : keys) {
+    const std::string what = "dataset /parameters/" + key;
+    if (!group.nameExists(key) || group.childObjType(key) != H5O_TYPE_DATASET) throw ReadProblem(what + " is missing");
+    const H5::DataSet data = group.openDataSet(key);
+    const H5::DataSpace space = data.getSpace();
+    if (space.getSimpleExtentNdims() != 1 || static_cast<size_t>(space.getSimpleExtentNpoints()) != runs.size()) {
+      throw ReadProblem(what + " does not have one value per run");
+    }
+    std::string unit;
+    if (data.attrExists("unit")) unit = std::get<std::string>(read_attribute(data, what, "unit", FieldType::String));
+    Parameter p{.key = key, .unit = unit};
+    if (data.getTypeClass() == H5T_STRING) {
+      std::vector<char*> values(runs.size());
+      if (!values.empty()) data.read(values.data(), data.getStrType());
+      for (size_t i = 0; i < runs.size(); ++i) {
+        p.is_text = true;
+        p.text = values[i] ? values[i] : "";
+        runs[i].parameters.push_back(p);
+      }
+      if (!values.empty()) H5Dvlen_reclaim(data.getStrType().getId(), space.getId(), H5P_DEFAULT, values.data());
+    } else if (data.getTypeClass() == H5T_FLOAT) {
+      std::vector<double> values(runs.size());
+      if (!values.empty()) data.read(values.data(), H5::PredType::NATIVE_DOUBLE);
+      for (size_t i = 0; i < runs.size(); ++i) {
+        p.number = values[i];
+        runs[i].parameters.push_back(p);
+      }
+    } else {
+      throw ReadProblem(what + " is neither float64 nor string");
+    }
+  }
 }
 
 void check_format(const H5::H5File& file) {
@@ -182,6 +245,7 @@ std::vector<RunResult> read_hdf5(const std::string& path) {
       for (const auto& name : run_group_names(runs_group)) {
         runs.push_back(read_run(runs_group.openGroup(name), "/runs/" + name));
       }
+      read_parameters(file, runs);
       return runs;
     } catch (const H5::Exception& e) {
       throw ReadProblem(hdf5::ErrorCapture::describe(e));

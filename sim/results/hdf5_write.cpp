@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <iterator>
 #include <ostream>
 #include <ctime>
@@ -62,6 +64,68 @@ void write_run(H5::Group& group, const RunResult& run) {
       group.createDataSet("step_latency_s", file_type(FieldType::Real), vector_space(steps.size()));
   if (!steps.empty()) latencies.write(steps.data(), H5::PredType::NATIVE_DOUBLE);
   write_string_attribute(latencies, "unit", "s");
+  const HeadSelection& heads = run.head_selection;
+  if (!heads.fraction.empty()) {
+    if (heads.layers <= 0 || heads.heads <= 0 ||
+        heads.fraction.size() != static_cast<size_t>(heads.layers) * static_cast<size_t>(heads.heads)) {
+      throw std::invalid_argument("head selection of run '" + run.point_label + "' has " +
+                                  std::to_string(heads.fraction.size()) + " values for " +
+                                  std::to_string(heads.layers) + " layers x " + std::to_string(heads.heads) +
+                                  " heads");
+    }
+    const hsize_t dims[2] = {static_cast<hsize_t>(heads.layers), static_cast<hsize_t>(heads.heads)};
+    H5::DataSet fraction =
+        group.createDataSet("head_selection_fraction", file_type(FieldType::Real), H5::DataSpace(2, dims));
+    fraction.write(heads.fraction.data(), H5::PredType::NATIVE_DOUBLE);
+    write_string_attribute(fraction, "unit", "1");
+  }
+}
+
+// One column per parameter key (in order of first appearance), one row per run; a run without the key
+// holds NaN or "". Written only when some run has parameters.
+void write_parameters(H5::H5File& file, const std::vector<RunResult>& runs) {
+  struct Column {
+    std::string key, unit;
+    bool is_text;
+  };
+  std::vector<Column> columns;
+  for (const auto& run : runs) {
+    for (const auto& p : run.parameters) {
+      auto found = std::find_if(columns.begin(), columns.end(), [&](const Column& c) { return c.key == p.key; });
+      if (found == columns.end()) columns.push_back({p.key, p.unit, p.is_text});
+      else if (found->is_text != p.is_text) {
+        throw std::invalid_argument("parameter '" + p.key + "' is a number in one run and text in another");
+      }
+    }
+  }
+  if (columns.empty()) return;
+  H5::Group group = file.createGroup("parameters");
+  std::vector<const char*> names;
+  for (const auto& column : columns) {
+    const auto value_of = [&](const RunResult& run) -> const Parameter* {
+      for (const auto& p : run.parameters)
+        if (p.key == column.key) return &p;
+      return nullptr;
+    };
+    H5::DataSet data = group.createDataSet(column.key, file_type(column.is_text ? FieldType::String : FieldType::Real),
+                                           vector_space(runs.size()));
+    if (column.is_text) {
+      std::vector<std::string> values;
+      for (const auto& run : runs) values.push_back(value_of(run) ? value_of(run)->text : std::string());
+      std::vector<const char*> pointers;
+      for (const auto& v : values) pointers.push_back(v.c_str());
+      data.write(pointers.data(), file_type(FieldType::String));
+    } else {
+      std::vector<double> values;
+      for (const auto& run : runs)
+        values.push_back(value_of(run) ? value_of(run)->number : std::numeric_limits<double>::quiet_NaN());
+      data.write(values.data(), H5::PredType::NATIVE_DOUBLE);
+    }
+    write_string_attribute(data, "unit", column.unit);
+    names.push_back(column.key.c_str());
+  }
+  const H5::StrType type = hdf5::utf8_string_type();
+  group.createAttribute("columns", type, vector_space(names.size())).write(type, names.data());
 }
 
 // One column of the summary table: the values of `field` for all runs.
@@ -130,7 +194,7 @@ std::string utc_timestamp_now() {
 // The whole file, built in memory by HDF5's core driver. HDF5 never touches the disk: a file it fails to
 // flush stays open inside the library until exit (and can crash it there), so all disk I/O, with its
 // errors, goes through write_file_atomically instead.
-std::vector<char> build_image(const std::vector<RunResult>& runs, const std::string& tool_version) {
+std::vector<char> build_image(const std::vector<RunResult>& runs, const ResultsFileInfo& info) {
   static std::atomic<int> files_built{0};  // unique in-memory names; HDF5 itself is not thread-safe
   hdf5::ErrorCapture errors;
   try {
@@ -142,8 +206,15 @@ std::vector<char> build_image(const std::vector<RunResult>& runs, const std::str
     const int64_t version = kResultsFormatVersion;
     file.createAttribute("format_version", H5::PredType::STD_I64LE, H5::DataSpace(H5S_SCALAR))
         .write(H5::PredType::NATIVE_INT64, &version);
-    write_string_attribute(file, "tool_version", tool_version);
+    write_string_attribute(file, "tool_version", info.tool_version);
     write_string_attribute(file, "created", utc_timestamp_now());
+    if (!info.description.empty()) write_string_attribute(file, "description", info.description);
+    if (!info.figures.empty()) {
+      std::vector<const char*> names;
+      for (const auto& name : info.figures) names.push_back(name.c_str());
+      const H5::StrType type = hdf5::utf8_string_type();
+      file.createAttribute("figures", type, vector_space(names.size())).write(type, names.data());
+    }
     {
       H5::Group runs_group = file.createGroup("runs");
       for (size_t i = 0; i < runs.size(); ++i) {
@@ -152,6 +223,7 @@ std::vector<char> build_image(const std::vector<RunResult>& runs, const std::str
       }
       H5::Group summary = file.createGroup("summary");
       write_summary(summary, runs);
+      write_parameters(file, runs);
     }  // every object closed: the image below is complete
     file.flush(H5F_SCOPE_GLOBAL);
     const ssize_t size = H5Fget_file_image(file.getId(), nullptr, 0);
@@ -169,11 +241,15 @@ std::vector<char> build_image(const std::vector<RunResult>& runs, const std::str
 
 }  // namespace
 
-void write_hdf5(const std::string& path, const std::vector<RunResult>& runs, const std::string& tool_version) {
+void write_hdf5(const std::string& path, const std::vector<RunResult>& runs, const ResultsFileInfo& info) {
   write_file_atomically(path, [&](std::ostream& out) {
-    const std::vector<char> image = build_image(runs, tool_version);
+    const std::vector<char> image = build_image(runs, info);
     out.write(image.data(), std::ssize(image));
   });
+}
+
+void write_hdf5(const std::string& path, const std::vector<RunResult>& runs, const std::string& tool_version) {
+  write_hdf5(path, runs, ResultsFileInfo{.tool_version = tool_version});
 }
 
 }  // namespace hgca

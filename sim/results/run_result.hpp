@@ -37,6 +37,23 @@ struct TimelineSpan {
   int layer = -1;
 };
 
+// A configuration value figures may plot against, by its key path in the experiment file
+// ("hardware.pcie.h2d.bandwidth" = 64e9 B/s, "system.selection_method" = "key-scan"). Numbers are in SI units.
+struct Parameter {
+  std::string key;
+  std::string unit;    // "B/s", "bytes", "" for counts, fractions and words
+  bool is_text = false;
+  double number = 0;   // when !is_text
+  std::string text;    // when is_text
+};
+
+// Per-(layer, query head) share of its CPU-resident entries each head selects.
+struct HeadSelection {
+  int layers = 0;
+  int heads = 0;
+  std::vector<double> fraction;  // [layer * heads + head]; empty when the strategy selects nothing on the CPU
+};
+
 struct RunResult {
   // identity
   std::string experiment;   // experiment name
@@ -78,6 +95,10 @@ struct RunResult {
   uint64_t events = 0;     // discrete events processed
   double wall_s = 0;       // host wall time of the simulation
   std::vector<TimelineSpan> timeline;  // filled only when a timeline was requested
+
+  // Filled by the sweep driver from the configuration (sim/sweep/point_details.hpp), not by the runner.
+  std::vector<Parameter> parameters;
+  HeadSelection head_selection;
 
   // Time shares of the decode phase, in [0, 1].
   double gpu_share() const { return decode_s > 0 ? busy.gpu / decode_s : 0; }
