@@ -1,0 +1,517 @@
+#include "sim/calibration/fit.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "sim/calibration/predict.hpp"
+#include "sim/hw/cpu_pool.hpp"
+
+namespace hgca {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// A parameter no row moves by more than this (relative time per relative parameter change) is not in the data.
+constexpr double kMinSensitivity = 1e-4;
+// Rates stay positive during the fit (a zero rate is an infinite time).
+constexpr double kMinRate = 1e-3;
+
+struct Parameter {
+  std::string key;
+  HardwarePart part;
+  QuantityKind kind;
+  double lower, upper;
+  std::function<double(const HardwareProfile&)> get;
+  std::function<void(HardwareProfile&, double)> set;
+  // An upper bound that depends on other parameters: beyond it the parameter has no effect on any row, and a
+  // search that wandered there would find no gradient to come back.
+  std::function<double(const HardwareProfile&)> effect_limit = nullptr;
+};
+
+void set_curve_point(CpuSpec& cpu, int threads, double value) {
+  for (auto& [t, b] : cpu.bandwidth_by_threads)
+    if (t == threads) b = value;
+}
+
+// Every parameter of the profile that some primitive depends on, in report order. Within a part, the ones
+// that usually carry the timing come first: when two cannot be separated, the later one goes back to base.
+std::vector<Parameter> parameters_of(const HardwareProfile& hw) {
+  std::vector<Parameter> ps;
+  // GPU: the effective rates are what timings see; the split into peak x efficiency is decided when writing.
+  ps.push_back({"gpu.hbm_bandwidth*gpu.hbm_efficiency", HardwarePart::Gpu, QuantityKind::Bandwidth, kMinRate, kInf,
+                [](const HardwareProfile& h) { return h.gpu.hbm_bandwidth * h.gpu.hbm_efficiency; },
+                [](HardwareProfile& h, double v) { h.gpu.hbm_efficiency = v / h.gpu.hbm_bandwidth; }});
+  ps.push_back({"gpu.matmul_flops*gpu.matmul_efficiency", HardwarePart::Gpu, QuantityKind::FlopRate, kMinRate, kInf,
+                [](const HardwareProfile& h) { return h.gpu.matmul_flops * h.gpu.matmul_efficiency; },
+                [](HardwareProfile& h, double v) { h.gpu.matmul_efficiency = v / h.gpu.matmul_flops; }});
+  ps.push_back({"gpu.vector_flops", HardwarePart::Gpu, QuantityKind::FlopRate, kMinRate, kInf,
+                [](const HardwareProfile& h) { return h.gpu.vector_flops; },
+                [](HardwareProfile& h, double v) { h.gpu.vector_flops = v; }});
+  ps.push_back({"gpu.kernel_launch", HardwarePart::Gpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.gpu.kernel_launch_s; },
+                [](HardwareProfile& h, double v) { h.gpu.kernel_launch_s = v; }});
+  ps.push_back({"gpu.kernel_min", HardwarePart::Gpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.gpu.kernel_min_s; },
+                [](HardwareProfile& h, double v) { h.gpu.kernel_min_s = v; }});
+  // PCIe.
+  for (const bool h2d : {true, false}) {
+    const std::string dir = h2d ? "pcie.h2d." : "pcie.d2h.";
+    const auto side = [h2d](HardwareProfile& h) -> LinkDirectionSpec& { return h2d ? h.pcie.h2d : h.pcie.d2h; };
+    const auto cside = [h2d](const HardwareProfile& h) -> const LinkDirectionSpec& { return h2d ? h.pcie.h2d : h.pcie.d2h; };
+    ps.push_back({dir + "bandwidth", HardwarePart::Pcie, QuantityKind::Bandwidth, kMinRate, kInf,
+                  [cside](const HardwareProfile& h) { return cside(h).bandwidth; },
+                  [side](HardwareProfile& h, double v) { side(h).bandwidth = v; }});
+    ps.push_back({dir + "latency", HardwarePart::Pcie, QuantityKind::Duration, 0, kInf,
+                  [cside](const HardwareProfile& h) { return cside(h).latency_s; },
+                  [side](HardwareProfile& h, double v) { side(h).latency_s = v; }});
+  }
+  ps.push_back({"pcie.duplex_bandwidth", HardwarePart::Pcie, QuantityKind::Bandwidth, kMinRate, kInf,
+                [](const HardwareProfile& h) { return h.pcie.duplex_bandwidth; },
+                [](HardwareProfile& h, double v) { h.pcie.duplex_bandwidth = v; },
+                // A cap at or above both directions together never binds.
+                [](const HardwareProfile& h) { return h.pcie.h2d.bandwidth + h.pcie.d2h.bandwidth; }});
+  ps.push_back({"pcie.pageable_bandwidth", HardwarePart::Pcie, QuantityKind::Bandwidth, kMinRate, kInf,
+                [](const HardwareProfile& h) { return h.pcie.pageable_bandwidth; },
+                [](HardwareProfile& h, double v) { h.pcie.pageable_bandwidth = v; },
+                // Pageable copies run at min(direction bandwidth, pageable): above the faster direction, no effect.
+                [](const HardwareProfile& h) { return std::max(h.pcie.h2d.bandwidth, h.pcie.d2h.bandwidth); }});
+  // CPU: one parameter per point of the bandwidth curve, then the per-core figures.
+  for (const auto& [threads, bw] : hw.cpu.bandwidth_by_threads) {
+    const int t = threads;
+    ps.push_back({"cpu.bandwidth_by_threads." + std::to_string(t), HardwarePart::Cpu, QuantityKind::Bandwidth, kMinRate, kInf,
+                  [t](const HardwareProfile& h) { return cpu_bandwidth(h.cpu, t); },
+                  [t](HardwareProfile& h, double v) { set_curve_point(h.cpu, t, v); }});
+  }
+  ps.push_back({"cpu.flops_per_core", HardwarePart::Cpu, QuantityKind::FlopRate, kMinRate, kInf,
+                [](const HardwareProfile& h) { return h.cpu.flops_per_core; },
+                [](HardwareProfile& h, double v) { h.cpu.flops_per_core = v; }});
+  ps.push_back({"cpu.gather_efficiency", HardwarePart::Cpu, QuantityKind::Share, 1e-3, 1,
+                [](const HardwareProfile& h) { return h.cpu.gather_efficiency; },
+                [](HardwareProfile& h, double v) { h.cpu.gather_efficiency = v; }});
+  ps.push_back({"cpu.task_overhead", HardwarePart::Cpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.cpu.task_overhead_s; },
+                [](HardwareProfile& h, double v) { h.cpu.task_overhead_s = v; }});
+  ps.push_back({"cpu.wakeup", HardwarePart::Cpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.cpu.wakeup_s; },
+                [](HardwareProfile& h, double v) { h.cpu.wakeup_s = v; }});
+  return ps;
+}
+
+double default_scale(QuantityKind kind) {
+  switch (kind) {
+    case QuantityKind::Bandwidth: return 1e9;
+    case QuantityKind::Duration: return 1e-6;
+    case QuantityKind::FlopRate: return 1e12;
+    case QuantityKind::Share: return 1;
+  }
+  return 1;
+}
+
+// The least-squares problem of one hardware part: rows, free parameters in scaled units (value / scale).
+class PartProblem {
+ public:
+  PartProblem(const HardwareProfile& start, std::vector<const Measurement*> rows, const std::vector<Parameter>& params)
+      : profile_(start), rows_(std::move(rows)), params_(params) {}
+
+  HardwareProfile& profile() { return profile_; }
+  const std::vector<const Measurement*>& rows() const { return rows_; }
+
+  void set_free(const std::vector<int>& free, const std::vector<double>& scale) {
+    free_ = free;
+    scale_ = scale;
+  }
+  Eigen::VectorXd x() const {
+    Eigen::VectorXd v(free_.size());
+    for (size_t j = 0; j < free_.size(); ++j) v[j] = params_[free_[j]].get(profile_) / scale_[j];
+    return v;
+  }
+  void apply(const Eigen::VectorXd& x) {
+    for (size_t j = 0; j < free_.size(); ++j) params_[free_[j]].set(profile_, x[j] * scale_[j]);
+  }
+  double lower(int j) const { return params_[free_[j]].lower / scale_[j]; }
+  double upper(int j) const {
+    const Parameter& p = params_[free_[j]];
+    return (p.effect_limit ? std::min(p.upper, p.effect_limit(profile_)) : p.upper) / scale_[j];
+  }
+
+  Eigen::VectorXd residuals(const Eigen::VectorXd& x) {
+    apply(x);
+    Eigen::VectorXd r(rows_.size());
+    for (size_t i = 0; i < rows_.size(); ++i)
+      r[i] = (predict_seconds(profile_, *rows_[i]) - rows_[i]->seconds) / rows_[i]->seconds;
+    return r;
+  }
+
+  // Central differences (one-sided at a bound): the cost model has kinks (max of roofline terms, a duplex cap
+  // that binds or not), and a central step sees the slope on both sides of one.
+  Eigen::MatrixXd jacobian(const Eigen::VectorXd& x) {
+    Eigen::MatrixXd J(rows_.size(), x.size());
+    for (int j = 0; j < x.size(); ++j) {
+      const double h = 1e-4 * std::max(std::fabs(x[j]), 1e-2);
+      Eigen::VectorXd up = x, down = x;
+      up[j] = std::min(x[j] + h, upper(j));
+      down[j] = std::max(x[j] - h, lower(j));
+      const double span = up[j] - down[j];
+      if (span <= 0) {
+        J.col(j).setZero();
+        continue;
+      }
+      J.col(j) = (residuals(up) - residuals(down)) / span;
+    }
+    apply(x);
+    return J;
+  }
+
+  // A coarse scan of each parameter alone over six decades. The roofline is a max() of terms:
+  // a term that does not bind at the start has no gradient, so a local method alone would never find that
+  // it should (a slow vector unit, a kernel minimum far above the base value).
+  void scan(Eigen::VectorXd& x, double& cost) {
+    for (int j = 0; j < x.size(); ++j) {
+      const double start = x[j] != 0 ? x[j] : 1.0;
+      for (int step = -18; step <= 18; ++step) {  // factors 10^(step/6): 1e-3 .. 1e3 in steps of 1.47
+        if (step == 0) continue;
+        Eigen::VectorXd trial = x;
+        trial[j] = std::clamp(start * std::pow(10.0, step / 6.0), lower(j), upper(j));
+        const double c = residuals(trial).squaredNorm();
+        if (std::isfinite(c) && c < cost) {
+          cost = c;
+          x = trial;
+        }
+      }
+      apply(x);  // bounds that depend on other parameters follow the accepted point
+    }
+  }
+
+  // Rounds of a coarse scan then Levenberg-Marquardt, until a round no longer improves: a scan from a poor
+  // start can move a parameter where it stops binding (a duplex cap above both directions' sum), and only a
+  // scan from the refined point brings it back.
+  void solve(int max_iterations) {
+    if (free_.empty()) return;
+    Eigen::VectorXd x = this->x();
+    double cost = residuals(x).squaredNorm();
+    for (int round = 0; round < 4; ++round) {
+      const double before = cost;
+      scan(x, cost);
+      local_search(x, cost, max_iterations);
+      if (!(cost < before * (1 - 1e-6))) break;
+    }
+    apply(x);
+  }
+
+  // Levenberg-Marquardt with bounds by projection.
+  void local_search(Eigen::VectorXd& x, double& cost, int max_iterations) {
+    Eigen::VectorXd r = residuals(x);
+    cost = r.squaredNorm();
+    double lambda = 1e-3;
+    for (int it = 0; it < max_iterations && cost > 0; ++it) {
+      const Eigen::MatrixXd J = jacobian(x);
+      const Eigen::MatrixXd A = J.transpose() * J;
+      const Eigen::VectorXd g = J.transpose() * r;
+      bool accepted = false;
+      while (lambda < 1e12) {
+        Eigen::MatrixXd M = A;
+        for (int j = 0; j < M.rows(); ++j) M(j, j) += lambda * std::max(A(j, j), 1e-12);
+        const Eigen::VectorXd step = M.ldlt().solve(-g);
+        Eigen::VectorXd next = x + step;
+        for (int j = 0; j < next.size(); ++j) next[j] = std::clamp(next[j], lower(j), upper(j));
+        const Eigen::VectorXd rn = residuals(next);
+        const double cn = rn.squaredNorm();
+        if (std::isfinite(cn) && cn < cost) {
+          const double gain = cost - cn;
+          x = next;
+          r = rn;
+          cost = cn;
+          lambda = std::max(lambda / 3, 1e-9);
+          accepted = true;
+          if (gain < 1e-10 * (cost + gain) || cost < 1e-28 || step.norm() < 1e-12) it = max_iterations;
+          break;
+        }
+        lambda *= 4;
+      }
+      if (!accepted) break;
+    }
+    apply(x);
+  }
+
+ private:
+  HardwareProfile profile_;
+  std::vector<const Measurement*> rows_;
+  const std::vector<Parameter>& params_;
+  std::vector<int> free_;
+  std::vector<double> scale_;
+};
+
+// Adds a curve point at every thread count the CPU rows use, valued as the base curve gives it there, so the
+// model is unchanged until the fit moves the point.
+std::set<int> add_curve_points(HardwareProfile& hw, const std::vector<Measurement>& rows) {
+  std::set<int> added;
+  std::map<int, double> curve(hw.cpu.bandwidth_by_threads.begin(), hw.cpu.bandwidth_by_threads.end());
+  for (const Measurement& m : rows) {
+    if (part_of(m.primitive) != HardwarePart::Cpu || curve.count(m.threads)) continue;
+    curve[m.threads] = cpu_bandwidth(hw.cpu, m.threads);
+    added.insert(m.threads);
+  }
+  hw.cpu.bandwidth_by_threads.assign(curve.begin(), curve.end());
+  return added;
+}
+
+std::string percent(double share) {
+  if (!std::isfinite(share)) return "unbounded";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, share < 0.1 ? "%.2g %%" : "%.0f %%", share * 100);
+  return buf;
+}
+
+double round_sig(double v, int digits = 4) {
+  if (v == 0 || !std::isfinite(v)) return v;
+  const double scale = std::pow(10.0, digits - 1 - std::floor(std::log10(std::fabs(v))));
+  return std::round(v * scale) / scale;
+}
+
+// Fitted values are known to a few percent at best: four significant digits keep the profile readable.
+void round_fitted(HardwareProfile& hw, const std::vector<Parameter>& params, const std::vector<ParameterResult>& results) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!results[i].fitted) continue;
+    params[i].set(hw, round_sig(params[i].get(hw)));
+    // An effective rate is stored as peak x efficiency: the efficiency is the fitted field.
+    if (params[i].key == "gpu.hbm_bandwidth*gpu.hbm_efficiency") hw.gpu.hbm_efficiency = round_sig(hw.gpu.hbm_efficiency);
+    if (params[i].key == "gpu.matmul_flops*gpu.matmul_efficiency")
+      hw.gpu.matmul_efficiency = round_sig(hw.gpu.matmul_efficiency);
+  }
+}
+
+// Makes fitted values valid for the loader and splits effective rates into peak x efficiency.
+void make_loadable(HardwareProfile& hw, std::vector<ParameterResult>& results) {
+  const auto note = [&](const std::string& key, const std::string& text) {
+    for (ParameterResult& p : results)
+      if (p.key == key) p.reason = p.reason.empty() ? text : p.reason + "; " + text;
+  };
+  if (hw.gpu.hbm_efficiency > 1) {
+    hw.gpu.hbm_bandwidth = round_sig(hw.gpu.hbm_bandwidth * hw.gpu.hbm_efficiency);
+    hw.gpu.hbm_efficiency = 1;
+    note("gpu.hbm_bandwidth*gpu.hbm_efficiency", "above the base peak: hbm_bandwidth set to it, hbm_efficiency 1");
+  }
+  if (hw.gpu.matmul_efficiency > 1) {
+    hw.gpu.matmul_flops = round_sig(hw.gpu.matmul_flops * hw.gpu.matmul_efficiency);
+    hw.gpu.matmul_efficiency = 1;
+    note("gpu.matmul_flops*gpu.matmul_efficiency", "above the base peak: matmul_flops set to it, matmul_efficiency 1");
+  }
+  const double one_way = std::max(hw.pcie.h2d.bandwidth, hw.pcie.d2h.bandwidth);
+  if (hw.pcie.duplex_bandwidth > 0 && hw.pcie.duplex_bandwidth < one_way) {
+    hw.pcie.duplex_bandwidth = one_way;
+    note("pcie.duplex_bandwidth", "raised to the faster direction's bandwidth (the loader's lower bound)");
+  }
+}
+
+}  // namespace
+
+std::string format_quantity(QuantityKind kind, double value) {
+  char buf[64];
+  const double a = std::fabs(value);
+  switch (kind) {
+    case QuantityKind::Bandwidth:
+      std::snprintf(buf, sizeof buf, a >= 1e12 ? "%.4g TB/s" : "%.4g GB/s", a >= 1e12 ? value / 1e12 : value / 1e9);
+      break;
+    case QuantityKind::Duration:
+      std::snprintf(buf, sizeof buf, a >= 1e-3 ? "%.4g ms" : "%.4g us", a >= 1e-3 ? value * 1e3 : value * 1e6);
+      break;
+    case QuantityKind::FlopRate:
+      std::snprintf(buf, sizeof buf, a >= 1e12 ? "%.4g TFLOP/s" : "%.4g GFLOP/s", a >= 1e12 ? value / 1e12 : value / 1e9);
+      break;
+    case QuantityKind::Share:
+      std::snprintf(buf, sizeof buf, "%.4g", value);
+      break;
+  }
+  return buf;
+}
+
+std::vector<RowResult> predict_rows(const HardwareProfile& hw, const std::vector<Measurement>& rows) {
+  std::vector<RowResult> out;
+  out.reserve(rows.size());
+  for (const Measurement& m : rows) out.push_back({m, predict_seconds(hw, m)});
+  return out;
+}
+
+std::vector<PrimitiveSummary> summarize(const std::vector<RowResult>& rows) {
+  std::vector<PrimitiveSummary> out;
+  for (int p = 0; p < kPrimitiveCount; ++p) {
+    PrimitiveSummary s;
+    s.primitive = static_cast<Primitive>(p);
+    double sum = 0;
+    for (const RowResult& r : rows) {
+      if (r.row.primitive != s.primitive) continue;
+      const double e = r.relative_error();
+      ++s.rows;
+      sum += e * e;
+      if (std::fabs(e) >= s.max_relative) {
+        s.max_relative = std::fabs(e);
+        s.worst_line = r.row.line;
+      }
+    }
+    if (s.rows == 0) continue;
+    s.rms_relative = std::sqrt(sum / s.rows);
+    out.push_back(s);
+  }
+  return out;
+}
+
+FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurement>& rows, const FitOptions& options) {
+  HardwareProfile base = base_in;
+  const std::set<int> added_points = add_curve_points(base, rows);
+  const std::vector<Parameter> params = parameters_of(base);
+
+  std::vector<ParameterResult> results;
+  for (const Parameter& p : params) {
+    ParameterResult r;
+    r.key = p.key;
+    r.part = p.part;
+    r.kind = p.kind;
+    r.base = r.value = p.get(base);
+    results.push_back(r);
+  }
+
+  HardwareProfile fitted = base;
+  for (const HardwarePart part : {HardwarePart::Gpu, HardwarePart::Pcie, HardwarePart::Cpu}) {
+    std::vector<const Measurement*> part_rows;
+    for (const Measurement& m : rows)
+      if (part_of(m.primitive) == part) part_rows.push_back(&m);
+    std::vector<int> free;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i].part != part) continue;
+      if (part_rows.empty())
+        results[i].reason = "no " + std::string(to_string(part)) + " rows in the table";
+      else
+        free.push_back(static_cast<int>(i));
+    }
+    if (part_rows.empty()) continue;
+
+    PartProblem problem(fitted, part_rows, params);
+    // Start each parameter where the base has it; a duplex cap of 0 ("none") starts at the sum of both
+    // directions, where it just begins to bind.
+    if (part == HardwarePart::Pcie && problem.profile().pcie.duplex_bandwidth <= 0)
+      problem.profile().pcie.duplex_bandwidth = problem.profile().pcie.h2d.bandwidth + problem.profile().pcie.d2h.bandwidth;
+    const HardwareProfile start = problem.profile();
+
+    while (!free.empty()) {
+      std::vector<double> scale;
+      for (int i : free) {
+        const double v = params[i].get(start);
+        scale.push_back(v > 0 ? v : default_scale(params[i].kind));
+      }
+      problem.set_free(free, scale);
+      problem.solve(options.max_iterations);
+
+      // Standard errors at the optimum: sigma^2 (J^T J)^-1, through the eigen-decomposition so that directions
+      // the rows do not constrain come out as unbounded instead of as a numerical accident.
+      const Eigen::VectorXd x = problem.x();
+      const Eigen::VectorXd r = problem.residuals(x);
+      const Eigen::MatrixXd J = problem.jacobian(x);
+      const int n = static_cast<int>(r.size()), p = static_cast<int>(free.size());
+      // Whether a parameter is determined is a property of the rows (the Jacobian) at the assumed noise floor;
+      // the standard error reported also grows with the misfit, when the residuals are larger than that.
+      const double floor2 = options.noise_floor * options.noise_floor;
+      const double misfit2 = std::max(r.squaredNorm() / std::max(1, n - p), floor2);
+      const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(J.transpose() * J);
+      const double lmax = std::max(eig.eigenvalues().maxCoeff(), 1e-300);
+      std::vector<double> rel_err(p, 0.0), reported_err(p, 0.0), sens(p, 0.0);
+      for (int j = 0; j < p; ++j) {
+        sens[j] = J.col(j).cwiseAbs().maxCoeff() * std::max(std::fabs(x[j]), 1e-12);
+        double var = 0;
+        for (int k = 0; k < p; ++k) {
+          const double v = eig.eigenvectors()(j, k);
+          if (v * v < 1e-12) continue;
+          const double l = eig.eigenvalues()[k];
+          var = l <= 1e-12 * lmax ? kInf : var + v * v / l;
+        }
+        rel_err[j] = std::fabs(x[j]) > 0 ? std::sqrt(floor2 * var) / std::fabs(x[j]) : kInf;
+        reported_err[j] = std::fabs(x[j]) > 0 ? std::sqrt(misfit2 * var) / std::fabs(x[j]) : kInf;
+      }
+      // The least determined parameter goes back to base; ties (all unbounded) drop the later one in order.
+      int worst = -1;
+      double worst_score = options.max_relative_error;
+      for (int j = 0; j < p; ++j) {
+        const double score = sens[j] < kMinSensitivity ? kInf : rel_err[j];
+        if (score > worst_score || (score == kInf && worst_score == kInf)) {
+          worst = j;
+          worst_score = score;
+        }
+      }
+      if (worst < 0) {
+        for (int j = 0; j < p; ++j) {
+          ParameterResult& res = results[free[j]];
+          res.fitted = true;
+          res.relative_error = reported_err[j];
+          res.value = params[free[j]].get(problem.profile());
+          res.reason.clear();
+          if (res.value <= params[free[j]].lower * 1.000001 + 1e-300 || res.value >= params[free[j]].upper * 0.999999)
+            res.reason = "at its bound";
+        }
+        break;
+      }
+      ParameterResult& res = results[free[worst]];
+      if (sens[worst] < kMinSensitivity) {
+        res.reason = "no row depends on it";
+      } else {
+        // Name the parameter whose effect on the rows looks most like this one's, if any does.
+        int twin = -1;
+        double best = 0.99;
+        for (int k = 0; k < p; ++k) {
+          if (k == worst) continue;
+          const double denom = J.col(worst).norm() * J.col(k).norm();
+          const double c = denom > 0 ? std::fabs(J.col(worst).dot(J.col(k))) / denom : 0;
+          if (c > best) {
+            best = c;
+            twin = k;
+          }
+        }
+        res.reason = twin >= 0 ? "not separable from " + params[free[twin]].key + " in these rows (only their combination is measured)"
+                               : "weakly determined (±" + percent(rel_err[worst]) + " at " +
+                                     format_quantity(params[free[worst]].kind, x[worst] * scale[worst]) + ")";
+      }
+      params[free[worst]].set(problem.profile(), params[free[worst]].get(start));
+      free.erase(free.begin() + worst);
+    }
+    // Parameters of this part that were not fitted hold their base values (the duplex "none" start included).
+    for (size_t i = 0; i < params.size(); ++i)
+      if (params[i].part == part && !results[i].fitted) params[i].set(problem.profile(), results[i].base);
+    if (part == HardwarePart::Pcie)
+      fitted.pcie = problem.profile().pcie;
+    else if (part == HardwarePart::Gpu)
+      fitted.gpu = problem.profile().gpu;
+    else
+      fitted.cpu = problem.profile().cpu;
+  }
+
+  // Curve points added for the fit and left undetermined are dropped again: they only restated the base curve.
+  for (const ParameterResult& res : results) {
+    const std::string prefix = "cpu.bandwidth_by_threads.";
+    if (res.fitted || !res.key.starts_with(prefix)) continue;
+    const int t = std::stoi(res.key.substr(prefix.size()));
+    if (!added_points.count(t)) continue;
+    auto& curve = fitted.cpu.bandwidth_by_threads;
+    curve.erase(std::remove_if(curve.begin(), curve.end(), [t](const auto& pt) { return pt.first == t; }), curve.end());
+  }
+  for (ParameterResult& res : results) {
+    const std::string prefix = "cpu.bandwidth_by_threads.";
+    if (res.key.starts_with(prefix) && added_points.count(std::stoi(res.key.substr(prefix.size()))))
+      res.reason = res.reason.empty() ? "new curve point (base curve there: " + format_quantity(QuantityKind::Bandwidth, res.base) + ")"
+                                      : res.reason + "; not added to the curve";
+  }
+  round_fitted(fitted, params, results);
+  make_loadable(fitted, results);
+  for (size_t i = 0; i < params.size(); ++i) results[i].value = params[i].get(fitted);
+
+  FitResult out;
+  out.profile = fitted;
+  out.parameters = results;
+  out.rows = predict_rows(fitted, rows);
+  return out;
+}
+
+}  // namespace hgca

@@ -1,0 +1,80 @@
+// Fitting a hardware profile's parameters to measured primitive timings.
+//
+// Least squares on the relative error of every row, (predicted - measured) / measured, where "predicted" is
+// predict_seconds (the simulator's own cost functions). Levenberg-Marquardt on parameters scaled by their
+// base values, with bounds (rates > 0, durations >= 0, shares <= 1). The GPU, the PCIe link and the CPU share
+// no parameter and no row, so each part is fitted on its own rows.
+//
+// Parameters the data cannot determine keep their base value and say why: no row depends on them, or their
+// relative standard error exceeds `max_relative_error` if the timings carried `noise_floor` of relative noise
+// (a property of which rows there are, from the Jacobian at the optimum, not of how well they fit), typically
+// because another parameter explains the same rows (latency vs bandwidth without small copies; wake-up vs
+// per-task overhead with one task per core). The least determined parameter is set back to its base value and
+// the rest refitted, until all that remain are determined. The standard error reported for a fitted parameter
+// uses the actual misfit when it exceeds the floor. How well the rows are fitted is reported per primitive.
+//
+// Before the local search, each parameter is scanned alone over six decades: the roofline is a max() of
+// terms, and a term that does not bind at the start has no gradient.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/calibration/measurements.hpp"
+#include "sim/config/experiment.hpp"
+
+namespace hgca {
+
+// How a parameter's value is written (units in reports).
+enum class QuantityKind { Bandwidth, Duration, FlopRate, Share };
+
+struct ParameterResult {
+  std::string key;  // profile key path; "gpu.hbm_bandwidth*gpu.hbm_efficiency" for an effective rate
+  HardwarePart part = HardwarePart::Gpu;
+  QuantityKind kind = QuantityKind::Bandwidth;
+  double base = 0;    // value in the base profile
+  double value = 0;   // value in the fitted profile (== base unless fitted)
+  bool fitted = false;
+  double relative_error = 0;  // one standard error / value, for fitted parameters
+  std::string reason;         // why not fitted, or a note about a fitted value (bound reached, key adjusted)
+};
+
+struct RowResult {
+  Measurement row;  // a copy: results outlive the table they came from
+  double predicted = 0;  // seconds on the profile
+  double relative_error() const { return (predicted - row.seconds) / row.seconds; }
+};
+
+struct PrimitiveSummary {
+  Primitive primitive = Primitive::PcieCopy;
+  int rows = 0;
+  double rms_relative = 0;  // root mean square of relative errors
+  double max_relative = 0;  // largest |relative error|
+  int worst_line = 0;
+};
+
+struct FitOptions {
+  double max_relative_error = 0.2;  // a fitted parameter must be known to within this (one standard error)
+  double noise_floor = 0.01;        // relative noise assumed for deciding what the rows determine
+  int max_iterations = 60;
+};
+
+struct FitResult {
+  HardwareProfile profile;  // the base with every determined parameter replaced (keys made loader-valid)
+  std::vector<ParameterResult> parameters;
+  std::vector<RowResult> rows;  // the fitted rows, predicted on `profile`
+};
+
+// Fits `base` to `rows`; rows' primitives decide which parameters are candidates (see docs/CALIBRATION.md).
+FitResult fit_profile(const HardwareProfile& base, const std::vector<Measurement>& rows, const FitOptions& options = {});
+
+// Predictions of `rows` on `hw` (for validation tables and `--check`).
+std::vector<RowResult> predict_rows(const HardwareProfile& hw, const std::vector<Measurement>& rows);
+
+// Error per primitive, in primitive order, only for primitives that have rows.
+std::vector<PrimitiveSummary> summarize(const std::vector<RowResult>& rows);
+
+// A value for reports, four significant digits in a fixed unit per kind ("55 GB/s", "4.7 us", "0.85").
+std::string format_quantity(QuantityKind kind, double value);
+
+}  // namespace hgca
