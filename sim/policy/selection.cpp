@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 
 namespace hgca {
@@ -29,39 +30,64 @@ struct SplitMix64 {
 
 }  // namespace
 
-std::vector<double> read_selection_profile(const std::string& path, const ModelShape& model) {
-  H5::Exception::dontPrint();
+namespace {
+
+// One [layers][heads] float64 dataset of shares in [0, 1], mapped onto `layers` x `heads` by relative depth
+// and relative index. Returns false when the dataset is absent and `optional`.
+bool read_mapped(H5::H5File& f, const std::string& path, const char* name, int layers, int heads, bool optional,
+                 std::vector<double>& out) {
+  if (!f.nameExists(name)) {
+    if (optional) return false;
+    throw std::runtime_error(path + ": selection profile has no dataset '" + name +
+                             "'; expected [layers][heads] float64");
+  }
   std::vector<double> src;
   hsize_t dims[2] = {0, 0};
   try {
-    H5::H5File f(path, H5F_ACC_RDONLY);
-    if (!f.nameExists("fraction"))
-      throw std::runtime_error(path + ": selection profile has no dataset 'fraction'; expected [layers][heads] float64");
-    H5::DataSet ds = f.openDataSet("fraction");
+    H5::DataSet ds = f.openDataSet(name);
     H5::DataSpace sp = ds.getSpace();
     if (sp.getSimpleExtentNdims() != 2)
-      throw std::runtime_error(path + ": 'fraction' must be 2-D [layers][heads]");
+      throw std::runtime_error(path + ": '" + name + "' must be 2-D [layers][heads]");
     sp.getSimpleExtentDims(dims);
-    if (dims[0] == 0 || dims[1] == 0) throw std::runtime_error(path + ": 'fraction' is empty");
+    if (dims[0] == 0 || dims[1] == 0) throw std::runtime_error(path + ": '" + name + "' is empty");
     src.resize(dims[0] * dims[1]);
     ds.read(src.data(), H5::PredType::NATIVE_DOUBLE);
   } catch (const H5::Exception& e) {
-    throw std::runtime_error(path + ": cannot read selection profile (" + e.getDetailMsg() + ")");
+    throw std::runtime_error(path + ": cannot read '" + name + "' (" + e.getDetailMsg() + ")");
   }
   for (double v : src)
     if (!(v >= 0.0 && v <= 1.0))
-      throw std::runtime_error(path + ": 'fraction' holds a value outside [0, 1] (or NaN)");
-  const int L = model.layers, H = model.q_heads;
+      throw std::runtime_error(path + ": '" + name + "' holds a value outside [0, 1] (or NaN)");
   const int Ls = static_cast<int>(dims[0]), Hs = static_cast<int>(dims[1]);
-  std::vector<double> out(static_cast<size_t>(L) * H);
-  for (int l = 0; l < L; ++l) {
-    const int ls = static_cast<int>(static_cast<int64_t>(l) * Ls / L);
-    for (int h = 0; h < H; ++h) {
-      const int hs = static_cast<int>(static_cast<int64_t>(h) * Hs / H);
-      out[static_cast<size_t>(l) * H + h] = src[static_cast<size_t>(ls) * Hs + hs];
+  out.assign(static_cast<size_t>(layers) * heads, 0.0);
+  for (int l = 0; l < layers; ++l) {
+    const int ls = static_cast<int>(static_cast<int64_t>(l) * Ls / layers);
+    for (int h = 0; h < heads; ++h) {
+      const int hs = static_cast<int>(static_cast<int64_t>(h) * Hs / heads);
+      out[static_cast<size_t>(l) * heads + h] = src[static_cast<size_t>(ls) * Hs + hs];
     }
   }
-  return out;
+  return true;
+}
+
+}  // namespace
+
+SelectionProfile read_selection_profile_file(const std::string& path, const ModelShape& model) {
+  H5::Exception::dontPrint();
+  SelectionProfile p;
+  std::unique_ptr<H5::H5File> f;
+  try {
+    f = std::make_unique<H5::H5File>(path, H5F_ACC_RDONLY);
+  } catch (const H5::Exception& e) {
+    throw std::runtime_error(path + ": cannot read selection profile (" + e.getDetailMsg() + ")");
+  }
+  read_mapped(*f, path, "fraction", model.layers, model.q_heads, false, p.fraction);
+  read_mapped(*f, path, "group_fraction", model.layers, model.kv_heads, true, p.group_fraction);
+  return p;
+}
+
+std::vector<double> read_selection_profile(const std::string& path, const ModelShape& model) {
+  return read_selection_profile_file(path, model).fraction;
 }
 
 SelectionModel::SelectionModel(const SelectionSpec& spec, const ModelShape& model, uint64_t seed)
@@ -82,9 +108,12 @@ SelectionModel::SelectionModel(const SelectionSpec& spec, const ModelShape& mode
                        spec.max_fraction);
       break;
     }
-    case SelectionSource::Profile:
-      fraction_ = read_selection_profile(spec.profile_path, model);
+    case SelectionSource::Profile: {
+      SelectionProfile p = read_selection_profile_file(spec.profile_path, model);
+      fraction_ = std::move(p.fraction);
+      group_fraction_ = std::move(p.group_fraction);
       break;
+    }
   }
 }
 
@@ -97,6 +126,8 @@ double SelectionModel::entries(int layer, int head, double cpu_entries) const {
 double SelectionModel::group_entries(int layer, int kv_head, double cpu_entries) const {
   double m = 0;
   for (int h = kv_head * group_; h < (kv_head + 1) * group_; ++h) m = std::max(m, entries(layer, h, cpu_entries));
+  if (!group_fraction_.empty() && cpu_entries > 0)
+    m = std::max(m, std::ceil(group_fraction_[static_cast<size_t>(layer) * (q_heads_ / group_) + kv_head] * cpu_entries));
   return m;
 }
 

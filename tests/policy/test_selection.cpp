@@ -106,5 +106,51 @@ TEST(Selection, ProfileErrorsNameTheFile) {
   std::filesystem::remove(path);
 }
 
+
+TEST(Selection, ProfileGroupFractionDrivesSharedSelections) {
+  // Version-2 profiles (hgca replay) also give the share a KV group's selections cover together (their union),
+  // which can exceed every single head's share; a shared (kv-head) selection reads that many entries.
+  const std::string path = (std::filesystem::temp_directory_path() / "hgca_test_profile_groups.h5").string();
+  {
+    H5::H5File f(path, H5F_ACC_TRUNC);
+    const double fraction[1][4] = {{0.1, 0.2, 0.05, 0.05}};  // 1 layer x 4 heads (2 KV groups of 2)
+    const double group[1][2] = {{0.25, 0.04}};               // group 1's union below its largest head: ignored
+    hsize_t fd[2] = {1, 4}, gd[2] = {1, 2};
+    f.createDataSet("fraction", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(2, fd)).write(fraction, H5::PredType::NATIVE_DOUBLE);
+    f.createDataSet("group_fraction", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(2, gd)).write(group, H5::PredType::NATIVE_DOUBLE);
+  }
+  const ModelShape m = test::tiny_model(2);  // 2 layers x 8 query heads, 2 KV heads
+  const SelectionProfile p = read_selection_profile_file(path, m);
+  ASSERT_EQ(p.group_fraction.size(), 4u);
+  EXPECT_EQ(p.group_fraction[1 * 2 + 0], 0.25);  // layer 1 -> source layer 0, KV head 0 -> 0
+  EXPECT_EQ(p.group_fraction[1 * 2 + 1], 0.04);
+  SelectionSpec s;
+  s.source = SelectionSource::Profile;
+  s.profile_path = path;
+  SelectionModel sel(s, m, 1);
+  EXPECT_EQ(sel.entries(0, 3, 1000), 200);        // head 3 of 8 -> source head 1
+  EXPECT_EQ(sel.group_entries(0, 0, 1000), 250);  // the union, larger than any head (200)
+  EXPECT_EQ(sel.group_entries(0, 1, 1000), 50);   // never below the largest head
+  std::filesystem::remove(path);
+}
+
+TEST(Selection, ProfileWithoutGroupFractionKeepsTheLargestHead) {
+  const std::string path = (std::filesystem::temp_directory_path() / "hgca_test_profile_v1.h5").string();
+  {
+    H5::H5File f(path, H5F_ACC_TRUNC);
+    const double fraction[1][2] = {{0.1, 0.3}};
+    hsize_t fd[2] = {1, 2};
+    f.createDataSet("fraction", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(2, fd)).write(fraction, H5::PredType::NATIVE_DOUBLE);
+  }
+  const ModelShape m = test::tiny_model(1);
+  EXPECT_TRUE(read_selection_profile_file(path, m).group_fraction.empty());
+  SelectionSpec s;
+  s.source = SelectionSource::Profile;
+  s.profile_path = path;
+  SelectionModel sel(s, m, 1);
+  EXPECT_EQ(sel.group_entries(0, 1, 1000), 300);  // heads 4..7 -> source head 1
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace hgca

@@ -71,7 +71,7 @@ void InMemoryTrace::outputs(int layer, int q_head, std::vector<float>& out) cons
   out = o.at(layer).at(q_head);
 }
 
-void InMemoryTrace::validate(const std::string& what) const {
+void validate_meta(const TraceMeta& m, const std::string& what) {
   if (m.num_layers <= 0 || m.num_q_heads <= 0 || m.num_kv_heads <= 0 || m.head_dim <= 0)
     throw TraceError(what + ": layers, query heads, KV heads and head_dim must all be positive");
   if (m.num_q_heads % m.num_kv_heads != 0)
@@ -81,9 +81,19 @@ void InMemoryTrace::validate(const std::string& what) const {
     throw TraceError(what + ": prompt_length must be >= 0 and decode_steps > 0");
   if (!(m.softmax_scale > 0) || !std::isfinite(m.softmax_scale))
     throw TraceError(what + ": softmax_scale must be a positive finite number");
+  if (!(m.rope_theta >= 0) || !std::isfinite(m.rope_theta))
+    throw TraceError(what + ": rope_theta must be a finite number >= 0 (0: no rotary embedding)");
   if (!m.tokens.empty() && static_cast<int64_t>(m.tokens.size()) != m.num_positions())
     throw TraceError(what + ": " + std::to_string(m.tokens.size()) + " tokens, expected " +
                      std::to_string(m.num_positions()) + " (prompt_length + decode_steps)");
+}
+
+bool is_storage_dtype(const std::string& name) {
+  return name == "float16" || name == "bfloat16" || name == "float32";
+}
+
+void InMemoryTrace::validate(const std::string& what) const {
+  validate_meta(m, what);
   check_block(k, m, m.num_kv_heads, m.num_positions(), "keys", what);
   check_block(v, m, m.num_kv_heads, m.num_positions(), "values", what);
   check_block(q, m, m.num_q_heads, m.decode_steps, "queries", what);

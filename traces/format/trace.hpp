@@ -43,6 +43,9 @@ struct TraceMeta {
   int64_t decode_steps = 0;
   std::vector<int32_t> tokens;   // token ids of all num_positions positions (may be empty for synthetic traces)
   bool has_outputs = false;      // the model's own attention outputs are stored (for verification)
+  // Added with the HDF5 format (FORMAT.md); empty when unknown.
+  std::string model_dtype;       // dtype the model computed in while capturing ("float32", "bfloat16", ...)
+  std::string decode_mode;       // "teacher-forced" (tokens from a text), "greedy" (generated), "synthetic"
 
   int64_t num_positions() const { return prompt_length + decode_steps; }
   int group_size() const { return num_kv_heads > 0 ? num_q_heads / num_kv_heads : 0; }
@@ -89,5 +92,31 @@ std::unique_ptr<TraceSource> open_trace(const std::string& path);
 void write_trace(const TraceSource& source, const std::string& path);
 
 inline constexpr int kTraceFormatVersion = 1;
+
+// Checks the metadata alone (positive sizes, GQA divisibility, lengths, scale, tokens length); throws
+// TraceError starting with `what`. InMemoryTrace::validate, the reader and the writer all use it. The
+// storage dtype is checked only where a file is read or written (an in-memory trace need not name one).
+void validate_meta(const TraceMeta& m, const std::string& what);
+
+// Storage dtypes a file may use (FORMAT.md): "float16", "bfloat16", "float32".
+bool is_storage_dtype(const std::string& name);
+
+struct TraceWriteOptions {
+  // gzip level 0..9 for K/V/Q/outputs (with the byte-shuffle filter); 0 stores them uncompressed.
+  int compression_level = 4;
+};
+void write_trace(const TraceSource& source, const std::string& path, const TraceWriteOptions& options);
+
+// What `hgca trace info` shows of one dataset of a trace file.
+struct TraceDatasetInfo {
+  std::string name;             // "/keys"
+  std::vector<int64_t> shape;
+  std::vector<int64_t> chunk;   // empty when contiguous
+  std::string stored_as;        // "float16", "bfloat16 (as uint16)", "float32", "int32", ...
+  std::string filters;          // "shuffle+gzip(4)", or "none"
+  int64_t stored_bytes = 0;     // bytes on disk (after compression)
+};
+// Opens and validates `path` like open_trace, then lists its datasets in a fixed order.
+std::vector<TraceDatasetInfo> describe_trace_datasets(const std::string& path);
 
 }  // namespace hgca::traces
