@@ -59,49 +59,47 @@ std::string describe(const DeviceInfo& info) {
 
 void synchronize_device() { check(cudaDeviceSynchronize(), "cudaDeviceSynchronize"); }
 
-DeviceBuffer::DeviceBuffer(std::size_t bytes) : bytes_(bytes) {
-  if (bytes == 0) return;
-  const cudaError_t e = cudaMalloc(&ptr_, bytes);
-  if (e != cudaSuccess) {
-    ptr_ = nullptr;
-    throw CudaError(cuda_message(e, ("cudaMalloc(" + std::to_string(bytes) + " bytes)").c_str()));
-  }
+namespace {
+cudaError_t allocate(MemoryKind kind, void** ptr, std::size_t bytes) {
+  return kind == MemoryKind::Device ? cudaMalloc(ptr, bytes) : cudaMallocHost(ptr, bytes);
 }
-DeviceBuffer::~DeviceBuffer() {
-  if (ptr_) cudaFree(ptr_);
+void release(MemoryKind kind, void* ptr) {
+  if (!ptr) return;
+  if (kind == MemoryKind::Device)
+    cudaFree(ptr);
+  else
+    cudaFreeHost(ptr);
 }
-DeviceBuffer::DeviceBuffer(DeviceBuffer&& o) noexcept
-    : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
-  if (this != &o) {
-    if (ptr_) cudaFree(ptr_);
-    ptr_ = std::exchange(o.ptr_, nullptr);
-    bytes_ = std::exchange(o.bytes_, 0);
-  }
-  return *this;
-}
+}  // namespace
 
-PinnedBuffer::PinnedBuffer(std::size_t bytes) : bytes_(bytes) {
+template <MemoryKind Kind>
+CudaBuffer<Kind>::CudaBuffer(std::size_t bytes) : bytes_(bytes) {
   if (bytes == 0) return;
-  const cudaError_t e = cudaMallocHost(&ptr_, bytes);
+  const cudaError_t e = allocate(Kind, &ptr_, bytes);
   if (e != cudaSuccess) {
     ptr_ = nullptr;
-    throw CudaError(cuda_message(e, ("cudaMallocHost(" + std::to_string(bytes) + " bytes)").c_str()));
+    const char* call = Kind == MemoryKind::Device ? "cudaMalloc(" : "cudaMallocHost(";
+    throw CudaError(cuda_message(e, (call + std::to_string(bytes) + " bytes)").c_str()));
   }
 }
-PinnedBuffer::~PinnedBuffer() {
-  if (ptr_) cudaFreeHost(ptr_);
+template <MemoryKind Kind>
+CudaBuffer<Kind>::~CudaBuffer() {
+  release(Kind, ptr_);
 }
-PinnedBuffer::PinnedBuffer(PinnedBuffer&& o) noexcept
+template <MemoryKind Kind>
+CudaBuffer<Kind>::CudaBuffer(CudaBuffer&& o) noexcept
     : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-PinnedBuffer& PinnedBuffer::operator=(PinnedBuffer&& o) noexcept {
+template <MemoryKind Kind>
+CudaBuffer<Kind>& CudaBuffer<Kind>::operator=(CudaBuffer&& o) noexcept {
   if (this != &o) {
-    if (ptr_) cudaFreeHost(ptr_);
+    release(Kind, ptr_);
     ptr_ = std::exchange(o.ptr_, nullptr);
     bytes_ = std::exchange(o.bytes_, 0);
   }
   return *this;
 }
+template class CudaBuffer<MemoryKind::Device>;
+template class CudaBuffer<MemoryKind::Pinned>;
 
 Stream::Stream() { check(cudaStreamCreateWithFlags(&s_, cudaStreamNonBlocking), "cudaStreamCreate"); }
 Stream::~Stream() {

@@ -46,15 +46,21 @@ std::string describe(const DeviceInfo& info);
 void check(int code, const char* what);
 void synchronize_device();
 
-class DeviceBuffer {
+// Where an owned CUDA allocation lives. Pinned (page-locked host) memory is the only kind the copy engines
+// move asynchronously at full PCIe speed.
+enum class MemoryKind { Device, Pinned };
+
+// One owned allocation (cudaMalloc or cudaMallocHost), freed with its matching call; move-only.
+template <MemoryKind Kind>
+class CudaBuffer {
  public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t bytes);
-  ~DeviceBuffer();
-  DeviceBuffer(DeviceBuffer&& o) noexcept;
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  CudaBuffer() = default;
+  explicit CudaBuffer(std::size_t bytes);  // throws CudaError naming the allocator and size
+  ~CudaBuffer();
+  CudaBuffer(CudaBuffer&& o) noexcept;
+  CudaBuffer& operator=(CudaBuffer&& o) noexcept;
+  CudaBuffer(const CudaBuffer&) = delete;
+  CudaBuffer& operator=(const CudaBuffer&) = delete;
 
   void* data() const { return ptr_; }
   template <class T>
@@ -65,27 +71,8 @@ class DeviceBuffer {
   void* ptr_ = nullptr;
   std::size_t bytes_ = 0;
 };
-
-// Page-locked host memory: the only kind the copy engines move asynchronously at full PCIe speed.
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  explicit PinnedBuffer(std::size_t bytes);
-  ~PinnedBuffer();
-  PinnedBuffer(PinnedBuffer&& o) noexcept;
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept;
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-
-  void* data() const { return ptr_; }
-  template <class T>
-  T* as() const { return static_cast<T*>(ptr_); }
-  std::size_t bytes() const { return bytes_; }
-
- private:
-  void* ptr_ = nullptr;
-  std::size_t bytes_ = 0;
-};
+using DeviceBuffer = CudaBuffer<MemoryKind::Device>;
+using PinnedBuffer = CudaBuffer<MemoryKind::Pinned>;
 
 class Stream {
  public:
