@@ -9,28 +9,14 @@
 #include "sim/hw/machine.hpp"
 #include "sim/model/model_costs.hpp"
 #include "sim/policy/strategy.hpp"
+#include "tests/support/decode_step.hpp"
 #include "tests/support/fixtures.hpp"
 
 namespace hgca {
 namespace {
 
-double kernel(const HardwareProfile& hw, KernelKind k, const Cost& c) {
-  return gpu_kernel_seconds(hw.gpu, k, c.flops, c.bytes);
-}
-
-double simulate_step(const Experiment& e) {
-  const ModelCosts costs(e.model);
-  const SelectionModel sel(e.system.selection, e.model, e.seed);
-  const StrategyContext ctx{e, costs, sel};
-  auto s = make_strategy(ctx);
-  Simulator sim;
-  Machine m(sim, e.hardware, e.hardware.cpu.cores, e.system.cpu_schedule);
-  StepGraph g;
-  DecodeStep step;
-  step.contexts.assign(e.workload.batch, e.workload.prompt + 1);
-  s->build_decode_step(step, g);
-  return to_seconds(m.execute(g));
-}
+using test::kernel;
+using test::simulate_step;
 
 // Expected step time, written out from the design: 4 sequences, 8 query heads, 2 KV heads, head dim 128,
 // 16-bit KV; context 1669 = 1029 on the GPU + 640 on the CPU (window 1024, eviction batch 64).

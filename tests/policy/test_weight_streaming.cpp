@@ -12,28 +12,14 @@
 #include "sim/model/model_costs.hpp"
 #include "sim/policy/strategy.hpp"
 #include "sim/runner/simulate.hpp"
+#include "tests/support/decode_step.hpp"
 #include "tests/support/fixtures.hpp"
 
 namespace hgca {
 namespace {
 
-double kernel(const HardwareProfile& hw, KernelKind k, const Cost& c) {
-  return gpu_kernel_seconds(hw.gpu, k, c.flops, c.bytes);
-}
-
-double simulate_step(const Experiment& e) {
-  const ModelCosts costs(e.model);
-  const SelectionModel sel(e.system.selection, e.model, e.seed);
-  const StrategyContext ctx{e, costs, sel};
-  auto s = make_strategy(ctx);
-  Simulator sim;
-  Machine m(sim, e.hardware, e.hardware.cpu.cores, e.system.cpu_schedule);
-  StepGraph g;
-  DecodeStep step;
-  step.contexts.assign(e.workload.batch, e.workload.prompt + 1);
-  s->build_decode_step(step, g);
-  return to_seconds(m.execute(g));
-}
+using test::kernel;
+using test::simulate_step;
 
 // gpu-full, 3 layers of the tiny model, batch 2, context 1001: every layer computes the same kernels.
 double hand_pipeline(const Experiment& e, bool overlap) {
