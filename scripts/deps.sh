@@ -3,7 +3,7 @@
 set -euo pipefail
 HGCA_PACKAGES=(build-essential cmake pkg-config libeigen3-dev libboost-program-options-dev libhdf5-dev
   libyaml-cpp-dev libgtest-dev googletest python3 python3-numpy python3-h5py python3-matplotlib python3-pytest
-  libopenmpi-dev openmpi-bin)
+  libopenmpi-dev openmpi-bin python3-torch)
 missing=()
 for p in "${HGCA_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
