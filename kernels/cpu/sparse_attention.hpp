@@ -35,6 +35,9 @@ struct AttentionOptions {
   TaskGranularity granularity = TaskGranularity::kv_group;
   Partition partition = Partition::dynamic;
   std::optional<Isa> isa;  // unset: active_isa(); set: that path, or `unsupported` if this CPU cannot run it
+  // KV-group tasks read a dense selection (the group's lists holding >= 1/8 of the context) in ascending row
+  // order, which the hardware prefetcher follows; false keeps the lists' own order (benchmarks compare).
+  bool ascending_dense_rows = true;
 };
 
 struct AttentionOutput {

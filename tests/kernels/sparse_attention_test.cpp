@@ -91,6 +91,31 @@ INSTANTIATE_TEST_SUITE_P(AllPaths, SparseVsReference,
                                             ::testing::Values(kGqa, kMqa, kGqa3, kMha)),
                          params_name);
 
+// A KV group's union is built two ways (sparse_attention.cpp): in first-seen order when the group's lists
+// are short next to the context, by an ascending sweep when they are long (unless the caller keeps list
+// order). All three, on one long sequence, with overlapping per-head lists, against the reference.
+TEST(SparseAttention, GroupUnionBothWaysMatchesReference) {
+  std::mt19937 rng(77);
+  const std::vector<std::int64_t> tokens = {4096};
+  const Layer layer = make_layer(KvType::f16, 2, 64, tokens, rng);
+  const auto q = random_queries(8, 64, 2.0f, rng);
+  for (const std::int64_t per_head : {std::int64_t{20}, std::int64_t{900}}) {  // 80 of 4096 listed; 3600
+    Lists lists;
+    for (int h = 0; h < 8; ++h) lists.add(random_subset(4096, per_head + h, rng));
+    const auto expected = reference_rows(layer, 8, q, lists, ref::default_scale(64));
+    for (const bool ascending : {true, false}) {  // false: the lists' own order whatever their density
+      Outputs o(8, 64);
+      AttentionOptions opts;
+      opts.granularity = TaskGranularity::kv_group;
+      opts.ascending_dense_rows = ascending;
+      const Status st = sparse_attention(layer.kv, 8, q, lists.view(), o.view(), opts);
+      ASSERT_TRUE(st.ok()) << st.message;
+      expect_rows_match(expected, o.out, o.lse, 64, kAttention,
+                        "per head " + std::to_string(per_head) + (ascending ? " ascending" : " as listed"));
+    }
+  }
+}
+
 class PerIsa : public ::testing::TestWithParam<Isa> {};
 
 TEST_P(PerIsa, DenseRangesMatchReference) {
