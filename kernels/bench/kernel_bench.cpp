@@ -6,9 +6,9 @@
 // that reads a shared row once per head pays for it as a lower figure.
 //
 //   hgca_kernel_bench [--quick] [--isa=scalar,avx2,avx512] [--threads=1,2] [--reps=N]
-//                     [--batch=B --context=C] [--only=sparse,dense,score_keys] [--row-order=both|as-listed]
-//   --row-order: KV-group tasks read dense selections in ascending row order (default); as-listed keeps the
-//   lists' order; both runs each sparse case both ways (an A/B of the prefetch-friendly order).
+//                     [--batch=B --context=C] [--only=sparse,dense,score_keys] [--group-tasks=both|union]
+//   --group-tasks: KV-group tasks adapt how they read (default, AttentionOptions::adaptive_group_tasks);
+//   union always reads the union of the group's lists in list order; both runs each sparse case both ways.
 // --batch/--context replace the default shapes by one (32 query heads, 8 KV heads, head_dim 128).
 #include <algorithm>
 #include <chrono>
@@ -41,7 +41,7 @@ struct Config {
   int batch = 0;           // 0: default shapes
   std::int64_t context = 0;
   std::string only;        // empty: every bench
-  std::vector<bool> row_orders{true};  // ascending_dense_rows values to run (--row-order)
+  std::vector<bool> group_modes{true};  // adaptive_group_tasks values to run (--group-tasks)
   bool wants(const char* bench) const { return only.empty() || only.find(bench) != std::string::npos; }
 };
 
@@ -137,12 +137,12 @@ std::pair<double, double> time_it(int reps, Fn&& fn) {  // (median, best) second
 
 void emit(const char* bench, Isa isa, KvType type, const Shape& s, double fraction, const char* selection,
           TaskGranularity g, Partition p, int threads, double bytes, std::pair<double, double> secs,
-          const char* row_order = "ascending-if-dense") {
+          const char* group_tasks = "adaptive") {
   std::printf(
-      "{\"bench\":\"%s\",\"row_order\":\"%s\",\"isa\":\"%s\",\"kv\":\"%s\",\"batch\":%d,\"q_heads\":%d,\"kv_heads\":%d,\"head_dim\":%d,"
+      "{\"bench\":\"%s\",\"group_tasks\":\"%s\",\"isa\":\"%s\",\"kv\":\"%s\",\"batch\":%d,\"q_heads\":%d,\"kv_heads\":%d,\"head_dim\":%d,"
       "\"context\":%lld,\"fraction\":%.3f,\"selection\":\"%s\",\"granularity\":\"%s\",\"partition\":\"%s\","
       "\"threads\":%d,\"bytes\":%.0f,\"seconds\":%.6f,\"gbps\":%.2f,\"gbps_best\":%.2f}\n",
-      bench, row_order, isa_name(isa), kv_type_name(type), s.batch, s.q_heads, s.kv_heads, s.head_dim,
+      bench, group_tasks, isa_name(isa), kv_type_name(type), s.batch, s.q_heads, s.kv_heads, s.head_dim,
       static_cast<long long>(s.context), fraction, selection, granularity_name(g), partition_name(p), threads, bytes,
       secs.first, bytes / secs.first / 1e9, bytes / secs.second / 1e9);
   std::fflush(stdout);
@@ -182,12 +182,12 @@ void run_shape(const Config& cfg, const Shape& s, KvType type, std::mt19937_64& 
       AttentionOptions opts;
       opts.isa = isa;
       for (std::size_t i = 0; i < cases.size() && cfg.wants("sparse"); ++i)
-        for (const bool ascending : cfg.row_orders) {
+        for (const bool adaptive : cfg.group_modes) {
           const SparseCase& c = cases[i];
           const Selection& sel = selections[i];
           opts.granularity = c.granularity;
           opts.partition = c.partition;
-          opts.ascending_dense_rows = ascending;
+          opts.adaptive_group_tasks = adaptive;
           Status st;
           const auto secs = time_it(cfg.reps, [&] {
             st = sparse_attention(kv, s.q_heads, q, {sel.offsets, sel.indices}, {out, lse}, opts, &pool);
@@ -195,9 +195,9 @@ void run_shape(const Config& cfg, const Shape& s, KvType type, std::mt19937_64& 
           if (!st.ok()) std::fprintf(stderr, "sparse_attention: %s\n", st.message.c_str());
           emit("sparse", isa, type, s, c.fraction, c.per_head ? "per_head" : "per_kv_head", c.granularity,
                c.partition, threads, 2.0 * row_bytes * static_cast<double>(sel.union_rows), secs,
-               ascending ? "ascending-if-dense" : "as-listed");
+               adaptive ? "adaptive" : "union");
         }
-      opts.ascending_dense_rows = true;
+      opts.adaptive_group_tasks = true;
       if (!cfg.wants("dense")) continue;
       opts.granularity = TaskGranularity::kv_group;
       opts.partition = Partition::dynamic;
@@ -234,12 +234,12 @@ int main_impl(int argc, char** argv) {
     else if (a.rfind("--batch=", 0) == 0) cfg.batch = std::max(1, std::stoi(a.substr(8)));
     else if (a.rfind("--context=", 0) == 0) cfg.context = std::max<std::int64_t>(64, std::stoll(a.substr(10)));
     else if (a.rfind("--only=", 0) == 0) cfg.only = a.substr(7);
-    else if (a == "--row-order=both") cfg.row_orders = {true, false};
-    else if (a == "--row-order=as-listed") cfg.row_orders = {false};
+    else if (a == "--group-tasks=both") cfg.group_modes = {true, false};
+    else if (a == "--group-tasks=union") cfg.group_modes = {false};
     else {
       std::fprintf(stderr,
                    "usage: %s [--quick] [--isa=scalar,avx2,avx512] [--threads=1,2] [--reps=N] [--batch=B "
-                   "--context=C] [--only=sparse,dense,score_keys] [--row-order=both|as-listed]\n",
+                   "--context=C] [--only=sparse,dense,score_keys] [--group-tasks=both|union]\n",
                    argv[0]);
       return 2;
     }

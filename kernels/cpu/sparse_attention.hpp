@@ -35,9 +35,10 @@ struct AttentionOptions {
   TaskGranularity granularity = TaskGranularity::kv_group;
   Partition partition = Partition::dynamic;
   std::optional<Isa> isa;  // unset: active_isa(); set: that path, or `unsupported` if this CPU cannot run it
-  // KV-group tasks read a dense selection (the group's lists holding >= 1/8 of the context) in ascending row
-  // order, which the hardware prefetcher follows; false keeps the lists' own order (benchmarks compare).
-  bool ascending_dense_rows = true;
+  // KV-group tasks adapt how they read (sparse_attention.cpp says why): lists that barely overlap are attended
+  // head by head; dense selections (the group's lists holding >= 1/8 of the context) are read in ascending row
+  // order. false: always the union of the group's lists in list order (benchmarks compare the two).
+  bool adaptive_group_tasks = true;
 };
 
 struct AttentionOutput {

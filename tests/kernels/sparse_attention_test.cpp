@@ -91,27 +91,37 @@ INSTANTIATE_TEST_SUITE_P(AllPaths, SparseVsReference,
                                             ::testing::Values(kGqa, kMqa, kGqa3, kMha)),
                          params_name);
 
-// A KV group's union is built two ways (sparse_attention.cpp): in first-seen order when the group's lists
-// are short next to the context, by an ascending sweep when they are long (unless the caller keeps list
-// order). All three, on one long sequence, with overlapping per-head lists, against the reference.
+// KV-group tasks read four ways (sparse_attention.cpp): head by head when the lists barely overlap; the
+// union in first-seen order when the lists are short next to the context; by an ascending sweep when they
+// are long; always the union in list order when not adaptive. All, on one long sequence, against the reference.
 TEST(SparseAttention, GroupUnionBothWaysMatchesReference) {
   std::mt19937 rng(77);
   const std::vector<std::int64_t> tokens = {4096};
   const Layer layer = make_layer(KvType::f16, 2, 64, tokens, rng);
   const auto q = random_queries(8, 64, 2.0f, rng);
-  for (const std::int64_t per_head : {std::int64_t{20}, std::int64_t{900}}) {  // 80 of 4096 listed; 3600
+  // 80 of 4096 listed, random (little overlap: head by head); 80 drawn from 40 tokens (overlapping, short:
+  // first-seen union); 3600 random (long: swept union, overlapping).
+  for (const std::int64_t per_head : {std::int64_t{20}, std::int64_t{-10}, std::int64_t{900}}) {
     Lists lists;
-    for (int h = 0; h < 8; ++h) lists.add(random_subset(4096, per_head + h, rng));
+    for (int h = 0; h < 8; ++h) {
+      if (per_head > 0) {
+        lists.add(random_subset(4096, per_head + h, rng));
+      } else {
+        auto l = random_subset(40, 10 + h, rng);
+        for (auto& t : l) t = 100 * t;  // spread over the context, overlapping between heads
+        lists.add(l);
+      }
+    }
     const auto expected = reference_rows(layer, 8, q, lists, ref::default_scale(64));
-    for (const bool ascending : {true, false}) {  // false: the lists' own order whatever their density
+    for (const bool adaptive : {true, false}) {
       Outputs o(8, 64);
       AttentionOptions opts;
       opts.granularity = TaskGranularity::kv_group;
-      opts.ascending_dense_rows = ascending;
+      opts.adaptive_group_tasks = adaptive;
       const Status st = sparse_attention(layer.kv, 8, q, lists.view(), o.view(), opts);
       ASSERT_TRUE(st.ok()) << st.message;
       expect_rows_match(expected, o.out, o.lse, 64, kAttention,
-                        "per head " + std::to_string(per_head) + (ascending ? " ascending" : " as listed"));
+                        "per head " + std::to_string(per_head) + (adaptive ? " adaptive" : " union"));
     }
   }
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <numeric>
 #include <stdexcept>
 
@@ -12,7 +13,12 @@ namespace hgca::kernels::test {
 
 std::string check_trace_path() {
   if (const char* env = std::getenv("HGCA_CHECK_TRACE"); env && *env) return env;
-  return HGCA_SHIPPED_CHECK_TRACE;
+  const std::filesystem::path built = HGCA_SHIPPED_CHECK_TRACE;
+  if (built.empty() || std::filesystem::exists(built)) return built.string();
+  // A binary carried to another machine (the device runs from a copy of the repository root): the same file
+  // under traces/data of the current directory.
+  const std::filesystem::path here = std::filesystem::path("traces/data") / built.filename();
+  return std::filesystem::exists(here) ? here.string() : built.string();
 }
 
 namespace {

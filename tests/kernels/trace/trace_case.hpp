@@ -16,7 +16,8 @@
 namespace hgca::kernels::test {
 
 // The trace the checks read: $HGCA_CHECK_TRACE when set, else the smallest trace shipped in traces/data
-// (chosen at configure time). Empty when there is none.
+// (chosen at configure time; looked for under ./traces/data when the binary runs on another machine). Empty
+// when there is none.
 std::string check_trace_path();
 
 struct TraceSplit {
