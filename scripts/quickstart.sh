@@ -17,11 +17,11 @@ echo
 "$HGCA_PYTHON" -m analysis.plot results/quickstart/quickstart.h5 --out results/quickstart \
   --timeline results/quickstart/timeline.json
 
-# Trace-driven part of the embedded defaults: replay the shipped real trace (tinylm-code-8l, 8K tokens of
+# Trace-driven part of the embedded defaults: replay the shipped real trace (tinylm-code-8l, 4K tokens of
 # Python) with a per-head top-k policy, report how close hybrid attention stays to exact attention, and run
 # the simulator with the per-head budgets that replay measured.
 echo
-build/bin/hgca replay traces/data/tinylm-code-8l-8k.h5 --policy topk:frac=0.02 --window 1024 --sinks 4 \
+build/bin/hgca replay traces/data/tinylm-code-8l-4k.h5 --policy topk:frac=0.02 --window 1024 --sinks 4 \
   --threads "$jobs" -o results/quickstart/replay-topk2.h5 --profile results/quickstart/topk2.profile.h5 | tail -4
 build/bin/hgca run experiments/trace-driven.yaml -o results/quickstart/trace-driven.h5 --jobs "$jobs" --resume \
   --set "system.selection.path=$PWD/results/quickstart/topk2.profile.h5"

@@ -1,6 +1,7 @@
 // hgca trace info: what an attention trace holds (metadata, datasets) and whether it is valid: the reader's
 // checks on opening, every block read (NaN/Inf), and the stored attention outputs recomputed from the
 // trace's own Q/K/V with the double-precision reference. Exit 0 valid, 2 invalid or unreadable.
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -46,6 +47,20 @@ std::string token_preview(const std::vector<int32_t>& tokens, size_t count) {
   return s;
 }
 
+// "256 at positions 3648..3903 (the last 256 of the prompt)", or "none".
+std::string prompt_queries_text(const traces::TraceMeta& m) {
+  if (!m.has_prompt_queries()) return "none";
+  const auto& p = m.prompt_query_positions;
+  const int64_t n = m.num_prompt_queries();
+  const bool contiguous = p.back() - p.front() + 1 == n;
+  std::string s = std::to_string(n) + " at positions " + std::to_string(p.front()) + ".." + std::to_string(p.back());
+  if (contiguous && p.back() == m.prompt_length - 1)
+    s += n == m.prompt_length ? " (the whole prompt)" : " (the last " + std::to_string(n) + " of the prompt)";
+  else if (!contiguous)
+    s += " (not contiguous)";
+  return s;
+}
+
 struct Report {
   traces::TraceMeta meta;
   std::vector<traces::TraceDatasetInfo> datasets;
@@ -72,18 +87,23 @@ void print_text(const std::string& file, const Report& r) {
             << "  tokens        " << m.tokens.size();
   const std::string preview = token_preview(m.tokens, 48);
   if (!preview.empty()) std::cout << ", as bytes: " << preview << "...";
-  std::cout << "\n  source        " << m.source << "\n  text          " << m.text_source << "\n  datasets\n";
+  std::cout << "\n  prompt queries " << prompt_queries_text(m) << "\n  source        " << m.source
+            << "\n  text          " << m.text_source << "\n  datasets\n";
+  size_t name_width = 11;
+  for (const auto& d : r.datasets) name_width = std::max(name_width, d.name.size() + 1);
   for (const auto& d : r.datasets) {
-    std::cout << "    " << std::left << std::setw(11) << d.name << std::setw(22) << list(d.shape) << std::setw(22)
+    std::cout << "    " << std::left << std::setw(static_cast<int>(name_width)) << d.name << std::setw(22) << list(d.shape) << std::setw(22)
               << d.stored_as << "chunk " << std::setw(20) << (d.chunk.empty() ? "none" : list(d.chunk))
               << std::setw(17) << d.filters << size_text(d.stored_bytes) << "\n";
   }
   std::cout << std::right << "  validation\n"
-            << "    structure   ok (attributes, shapes, dtypes, positions)\n"
+            << "    structure   ok (attributes, shapes, dtypes, positions"
+            << (m.has_prompt_queries() ? ", prompt query positions" : "") << ")\n"
             << "    values      ok: " << r.scan.blocks << " (layer, head) blocks read, all finite; max |k| "
             << number(r.scan.max_abs_key) << ", |v| " << number(r.scan.max_abs_value) << ", |q| "
             << number(r.scan.max_abs_query);
   if (m.has_outputs) std::cout << ", |o| " << number(r.scan.max_abs_output);
+  if (m.has_prompt_queries()) std::cout << ", |prompt q| " << number(r.scan.max_abs_prompt_query);
   std::cout << "\n    outputs     ";
   if (!m.has_outputs) {
     std::cout << "not stored\n";
@@ -112,7 +132,9 @@ void print_json(const std::string& file, const Report& r) {
     << ", \"rope_scaling\": " << json_string(m.rope_scaling) << ", \"softmax_scale\": " << m.softmax_scale
     << ", \"prompt_length\": " << m.prompt_length << ", \"decode_steps\": " << m.decode_steps
     << ", \"num_positions\": " << m.num_positions() << ", \"num_tokens\": " << m.tokens.size()
-    << ", \"has_outputs\": " << (m.has_outputs ? "true" : "false") << ", \"datasets\": [";
+    << ", \"has_outputs\": " << (m.has_outputs ? "true" : "false")
+    << ", \"num_prompt_queries\": " << m.num_prompt_queries() << ", \"prompt_query_positions\": "
+    << list(m.prompt_query_positions) << ", \"datasets\": [";
   for (size_t i = 0; i < r.datasets.size(); ++i) {
     const auto& d = r.datasets[i];
     o << (i ? ", " : "") << "{\"name\": " << json_string(d.name) << ", \"shape\": " << list(d.shape)
@@ -122,6 +144,7 @@ void print_json(const std::string& file, const Report& r) {
   o << "], \"scan\": {\"blocks\": " << r.scan.blocks << ", \"all_finite\": true, \"max_abs_key\": "
     << r.scan.max_abs_key << ", \"max_abs_value\": " << r.scan.max_abs_value
     << ", \"max_abs_query\": " << r.scan.max_abs_query << ", \"max_abs_output\": " << r.scan.max_abs_output
+    << ", \"max_abs_prompt_query\": " << r.scan.max_abs_prompt_query
     << "}, \"outputs_check\": ";
   if (!r.verified) {
     o << "null";

@@ -2,7 +2,8 @@
 
 What is recorded, and from where (so that the trace is the model's own computation, not a re-implementation):
   queries  the query states returned by the model's own `apply_rotary_pos_emb` (looked up in the module that
-           defines the attention class and wrapped, there and as the modules' `rotary_fn`), at every step;
+           defines the attention class and wrapped, there and as the modules' `rotary_fn`), at every step, and
+           in the prefill at the requested prompt positions (prompt queries);
   outputs  the input of each layer's `o_proj` (attention output with heads concatenated), at every step;
   keys, values  the model's KV cache after the last decode step (post-rotary keys, as the model attends).
 The layer a rotary call belongs to is known from a forward pre-hook on each attention module.
@@ -80,6 +81,8 @@ class HFBackend:
         self.out = np.zeros_like(self.q)
         self.seen_q = set()
         self.seen_out = set()
+        self.prompt_rows = None  # during a prefill that records prompt queries: the positions (a tensor)
+        self.pq = None
         module = sys.modules[type(attn).__module__]
         if not hasattr(module, "apply_rotary_pos_emb"):
             raise RuntimeError(f"{module.__name__} has no apply_rotary_pos_emb: this transformers version "
@@ -89,6 +92,11 @@ class HFBackend:
 
         def recording_rope(q, k, *args, **kwargs):
             q_embed, k_embed = original(q, k, *args, **kwargs)
+            if backend.prompt_rows is not None and backend.current_layer is not None:
+                # Prefill: [batch, q_heads, prompt_length, D]; keep the requested positions.
+                rows = backend.prompt_rows.to(q_embed.device)
+                backend.pq[backend.current_layer] = q_embed[0][:, rows].float().cpu().numpy()
+                backend.seen_q.add(backend.current_layer)
             if backend.recording and backend.current_layer is not None:
                 # [batch, q_heads, seq, D]: the one new token of this decode step.
                 backend.q[backend.current_layer] = q_embed[0, :, -1].float().cpu().numpy()
@@ -114,16 +122,28 @@ class HFBackend:
             layer.self_attn.o_proj.register_forward_pre_hook(o_proj_input)
 
     @torch.no_grad()
-    def prefill(self, tokens, capacity):
+    def prefill(self, tokens, capacity, prompt_query_positions=()):
+        """As TorchBackend.prefill: (last logits, prompt bits per token, prompt queries [L, Hq, P, D])."""
         from .llama_torch import bits_per_token
 
         ids = torch.tensor([tokens], dtype=torch.long, device=self.device)
         self.recording = False
-        result = self.model(input_ids=ids, use_cache=True)
+        wanted = list(prompt_query_positions)
+        self.pq = np.zeros((len(self.layers), self.num_q_heads, len(wanted), self.head_dim), np.float32)
+        self.prompt_rows = torch.tensor(wanted, dtype=torch.long) if wanted else None
+        self.seen_q.clear()
+        try:
+            result = self.model(input_ids=ids, use_cache=True)
+        finally:
+            self.prompt_rows = None
+        if wanted and len(self.seen_q) != len(self.layers):
+            missing = min(set(range(len(self.layers))) - self.seen_q)
+            raise RuntimeError(f"prefill recorded no prompt queries for layer {missing}: the hooks did not fire "
+                               "(unsupported attention implementation?)")
         self.cache = result.past_key_values
         logits = result.logits[0].float()
         bits = bits_per_token(logits[:-1], tokens[1:]) if len(tokens) > 1 else float("nan")
-        return logits[-1], bits
+        return logits[-1], bits, self.pq.copy()
 
     @torch.no_grad()
     def decode(self, token):

@@ -21,12 +21,25 @@ class TorchBackend:
                          weights_dtype=c.torch_dtype, library=f"torch {torch.__version__}")
         self.cache = None
 
-    def prefill(self, tokens, capacity):
-        """Runs the prompt; returns (logits of its last position, mean bits per token of tokens[1:])."""
+    def prefill(self, tokens, capacity, prompt_query_positions=()):
+        """Runs the prompt; returns (logits of its last position, mean bits per token of tokens[1:], prompt
+        queries [layers, q_heads, len(prompt_query_positions), D]: the post-rotary queries at those positions)."""
+        c = self.model.cfg
         self.cache = self.model.new_cache(capacity)
-        logits = self.model.prefill(tokens, self.cache, self.chunk)
+        wanted = np.asarray(prompt_query_positions, dtype=np.int64)
+        pq = np.zeros((c.num_layers, c.num_q_heads, len(wanted), c.head_dim), np.float32)
+        cache = self.cache
+
+        def observe(layer, q_rot, k_rot, v, attn_out):
+            # q_rot [q_heads, S, D] holds positions cache.length .. cache.length + S - 1 (length grows after).
+            start, s = cache.length, q_rot.shape[1]
+            inside = (wanted >= start) & (wanted < start + s)
+            if inside.any():
+                pq[layer][:, inside] = q_rot[:, torch.as_tensor(wanted[inside] - start)].float().cpu().numpy()
+
+        logits = self.model.prefill(tokens, self.cache, self.chunk, observe=observe if len(wanted) else None)
         bits = bits_per_token(logits[:-1], tokens[1:]) if len(tokens) > 1 else float("nan")
-        return logits[-1], bits
+        return logits[-1], bits, pq
 
     def decode(self, token):
         """One decode step; returns (logits, q [layers, q_heads, D], out [layers, q_heads, D]) as numpy."""

@@ -2,14 +2,16 @@
 
     /usr/bin/python3 -m traces.capture.capture --model DIR (--text FILE [FILE ...] | --tokens-from T.h5) \\
         --prompt-length 8000 --decode-steps 192 --out trace.h5 [--backend torch|transformers] \\
-        [--mode teacher-forced|greedy] [--storage float16|bfloat16|float32] [--device cpu|cuda]
+        [--mode teacher-forced|greedy] [--storage float16|bfloat16|float32] [--device cpu|cuda] \\
+        [--prompt-queries N|all]
 
 The text files are concatenated in the order given and taken as raw bytes (byte-level models: token = byte;
 other tokenizers are not supported yet). The prompt (--prompt-length tokens) is run as a prefill; then each
 decode step feeds one token: in teacher-forced mode the next token of the text, in greedy mode the model's
 own argmax. Step t is the token at position prompt_length + t; its post-rotary query and the model's
 attention output are recorded at every layer. Keys and values of all positions are the model's KV cache after
-the last step. Backends: `torch` (llama_torch.py: torch + numpy + h5py only) and `transformers`.
+the last step. --prompt-queries N also records the post-rotary queries of the last N prompt positions (all:
+every prompt position), computed in the prefill (format version 2's /prompt_queries). Backends: `torch` (llama_torch.py: torch + numpy + h5py only) and `transformers`.
 """
 import argparse
 import hashlib
@@ -41,15 +43,31 @@ def make_backend(kind, model_dir, device, chunk=512):
     raise ValueError(f"unknown backend '{kind}' (torch or transformers)")
 
 
-def run_capture(backend, tokens, prompt_length, decode_steps, mode):
-    """Runs prefill and decode steps. Returns (all tokens, queries, outputs, prompt bits, decode bits), with
-    queries/outputs [layers, q_heads, decode_steps, D] and bits the mean cross-entropy per token in bits of
-    the prompt's own tokens and of the decode steps' tokens."""
+def prompt_query_positions(count, prompt_length):
+    """The last `count` prompt positions ("all": every one; 0 or None: none), ascending."""
+    if count is None:
+        return []
+    if count == "all":
+        return list(range(prompt_length))
+    if isinstance(count, str):
+        if not count.isdigit():
+            raise ValueError(f"--prompt-queries takes a count or 'all', not '{count}'")
+        count = int(count)
+    if count < 0:
+        raise ValueError(f"--prompt-queries must be >= 0, got {count}")
+    return list(range(max(0, prompt_length - count), prompt_length))
+
+
+def run_capture(backend, tokens, prompt_length, decode_steps, mode, prompt_positions=()):
+    """Runs prefill and decode steps. Returns (all tokens, queries, outputs, prompt queries, prompt bits,
+    decode bits), with queries/outputs [layers, q_heads, decode_steps, D], prompt queries [layers, q_heads,
+    len(prompt_positions), D] and bits the mean cross-entropy per token in bits of the prompt's own tokens and
+    of the decode steps' tokens."""
     info = backend.info
     n = prompt_length + decode_steps
     shape = (info["num_layers"], info["num_q_heads"], decode_steps, info["head_dim"])
     queries, outputs = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
-    logits, prompt_bits = backend.prefill(list(tokens[:prompt_length]), n)
+    logits, prompt_bits, prompt_queries = backend.prefill(list(tokens[:prompt_length]), n, list(prompt_positions))
     all_tokens = list(tokens[:prompt_length])
     nll = []
     for t in range(decode_steps):
@@ -58,12 +76,13 @@ def run_capture(backend, tokens, prompt_length, decode_steps, mode):
         logits, q, o = backend.decode(token)
         queries[:, :, t], outputs[:, :, t] = q, o
         all_tokens.append(token)
-    return all_tokens, queries, outputs, prompt_bits, float(np.mean(nll) / math.log(2))
+    return all_tokens, queries, outputs, prompt_queries, prompt_bits, float(np.mean(nll) / math.log(2))
 
 
 def capture_to_file(backend, tokens, prompt_length, decode_steps, out, mode="teacher-forced",
-                    storage="float16", text_source="", compression=4, extra=None):
-    """Captures and writes the trace atomically; returns the TraceMeta written."""
+                    storage="float16", text_source="", compression=4, extra=None, prompt_queries=None):
+    """Captures and writes the trace atomically; returns the TraceMeta written. prompt_queries: how many of
+    the last prompt positions' queries to store (a count, "all", or None for none)."""
     if prompt_length < 1:
         raise ValueError("--prompt-length must be at least 1")
     if decode_steps < 1:
@@ -73,14 +92,16 @@ def capture_to_file(backend, tokens, prompt_length, decode_steps, out, mode="tea
         raise ValueError(f"the text has {len(tokens)} tokens, {need} needed (prompt {prompt_length}"
                          + (f" + {decode_steps} teacher-forced steps)" if mode == "teacher-forced" else ")"))
     info = backend.info
-    all_tokens, queries, outputs, prompt_bits, decode_bits = run_capture(
-        backend, tokens, prompt_length, decode_steps, mode)
+    positions = prompt_query_positions(prompt_queries, prompt_length)
+    all_tokens, queries, outputs, pq, prompt_bits, decode_bits = run_capture(
+        backend, tokens, prompt_length, decode_steps, mode, positions)
     meta = TraceMeta(
         model_name=info["model_name"], num_layers=info["num_layers"], num_q_heads=info["num_q_heads"],
         num_kv_heads=info["num_kv_heads"], head_dim=info["head_dim"], prompt_length=prompt_length,
         decode_steps=decode_steps, softmax_scale=info["softmax_scale"], rope_theta=info["rope_theta"],
         rope_scaling=info["rope_scaling"], storage_dtype=storage, model_dtype=info["model_dtype"],
         decode_mode=mode, source=backend.name, text_source=text_source, tokens=all_tokens, has_outputs=True,
+        prompt_query_positions=positions,
         extra={"capture_library": info["library"], "weights_dtype": info["weights_dtype"],
                "prompt_bits_per_token": np.float64(prompt_bits),
                "decode_bits_per_token": np.float64(decode_bits), **(extra or {})})
@@ -89,6 +110,8 @@ def capture_to_file(backend, tokens, prompt_length, decode_steps, out, mode="tea
             keys, values = backend.kv(layer)
             writer.write_kv(layer, keys, values)
             writer.write_queries(layer, queries[layer], outputs[layer])
+            if positions:
+                writer.write_prompt_queries(layer, pq[layer])
     return meta
 
 
@@ -99,13 +122,15 @@ def main(argv=None):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--text", nargs="+", help="text files, concatenated in this order")
     source.add_argument("--tokens-from", metavar="TRACE.h5",
-                        help="re-capture another trace's tokens (its prompt length, decode steps and text label "
-                             "are the defaults), e.g. with another backend")
+                        help="re-capture another trace's tokens (its prompt length, decode steps, prompt queries "
+                             "and text label are the defaults), e.g. with another backend")
     parser.add_argument("--text-label", help="what to record as text_source (default: the file names)")
     parser.add_argument("--skip-bytes", type=int, default=0, help="start this many bytes into the text")
     parser.add_argument("--prompt-length", type=int)
     parser.add_argument("--decode-steps", type=int)
     parser.add_argument("--mode", choices=("teacher-forced", "greedy"), default="teacher-forced")
+    parser.add_argument("--prompt-queries", metavar="N|all",
+                        help="also store the post-rotary queries of the last N prompt positions (all: every one)")
     parser.add_argument("--storage", choices=STORAGE_DTYPES, default="float16")
     parser.add_argument("--compression", type=int, default=4, help="gzip level 0..9 (0: none)")
     parser.add_argument("--backend", choices=("torch", "transformers"), default="torch")
@@ -123,6 +148,10 @@ def main(argv=None):
                 tokens = list(other.meta.tokens)
                 args.prompt_length = args.prompt_length or other.meta.prompt_length
                 args.decode_steps = args.decode_steps or other.meta.decode_steps
+                positions = list(other.meta.prompt_query_positions)
+                if args.prompt_queries is None and positions and positions == prompt_query_positions(
+                        len(positions), args.prompt_length):
+                    args.prompt_queries = str(len(positions))  # the same last-N prompt queries as the other
                 label = args.text_label or f"the tokens of {args.tokens_from} ({other.meta.text_source})"
             if args.mode != "teacher-forced":
                 raise ValueError("--tokens-from re-captures a trace teacher-forced; --mode greedy does not apply")
@@ -142,13 +171,15 @@ def main(argv=None):
         extra = {"capture_command": command}
         if used:  # byte-level tokens: the SHA-256 of the bytes fed identifies the text
             extra["text_sha256"] = hashlib.sha256(used).hexdigest()
+        prompt_query_positions(args.prompt_queries, args.prompt_length)  # bad values fail before the model runs
         meta = capture_to_file(backend, tokens, args.prompt_length, args.decode_steps, args.out, args.mode,
-                               args.storage, label, args.compression, extra)
+                               args.storage, label, args.compression, extra, args.prompt_queries)
     except (OSError, ValueError, TraceFileError, RuntimeError) as e:
         print(f"capture: {e}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}: {meta.model_name}, {meta.num_positions} positions (prompt {meta.prompt_length} + "
-          f"{meta.decode_steps} {meta.decode_mode} steps), {meta.storage_dtype}; bits/token: prompt "
+          f"{meta.decode_steps} {meta.decode_mode} steps, {meta.num_prompt_queries} prompt queries), "
+          f"{meta.storage_dtype}; bits/token: prompt "
           f"{meta.extra['prompt_bits_per_token']:.4f}, decode {meta.extra['decode_bits_per_token']:.4f}")
     return 0
 

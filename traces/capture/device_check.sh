@@ -4,11 +4,13 @@
 #   traces/capture/device_check.sh [MODEL_DIR]        (run from anywhere; OUT=dir keeps traces and the log)
 #
 # 1. Captures the same text (this repository's analysis/*.py then traces/capture/*.py, 1984 prompt bytes +
-#    64 teacher-forced steps) with the self-contained torch backend and with transformers, both in float32
-#    on the GPU, stored as float32.
+#    64 teacher-forced steps, and the queries of the last 256 prompt positions) with the self-contained torch
+#    backend and with transformers, both in float32 on the GPU, stored as float32.
 # 2. Checks each trace: every attention output recomputed from its own Q/K/V (float64) within 1e-3.
-# 3. Compares the two traces dataset by dataset: max |a - b| / max |b| per (layer, head) within 1e-3.
-# 4. Re-captures the shipped traces/data/tinylm-code-8l-8k.h5 (same tokens, float16) with transformers and
+# 3. Compares the two traces dataset by dataset (prompt queries included): max |a - b| / max |b| per
+#    (layer, head) within 1e-3.
+# 4. Re-captures the shipped traces/data/tinylm-code-8l-4k.h5 (same tokens and prompt query positions,
+#    float16) with transformers and
 #    compares it with the shipped file (float16 rounding: within 5e-3), then verifies the re-capture.
 # 5. Greedy decoding, 32 steps, with both backends: reports whether the generated tokens agree.
 # Exits non-zero if a check of steps 2-4 fails. MODEL_DIR defaults to $HGCA_TINYLM_DIR, then
@@ -66,7 +68,8 @@ step() {  # step NAME COMMAND...: runs, reports, remembers failure
 
 text=(analysis/*.py traces/capture/*.py)
 capture=("$python" -m traces.capture.capture --model "$model" --device "$device")
-common=(--text "${text[@]}" --text-label "device_check text" --prompt-length 1984 --decode-steps 64 --storage float32)
+common=(--text "${text[@]}" --text-label "device_check text" --prompt-length 1984 --decode-steps 64 --prompt-queries 256
+        --storage float32)
 
 step "capture, self-contained torch backend (float32)" \
   "${capture[@]}" --backend torch "${common[@]}" --out "$work/torch-f32.h5"
@@ -79,14 +82,14 @@ step "transformers trace reproduces its own attention outputs" \
 step "torch vs transformers, per dataset" \
   "$python" -m traces.capture.verify --compare "$work/torch-f32.h5" "$work/transformers-f32.h5" --tolerance 1e-3
 
-shipped=traces/data/tinylm-code-8l-8k.h5
+shipped=traces/data/tinylm-code-8l-4k.h5
 if [[ -f "$shipped" ]]; then
-  step "re-capture the shipped 8K trace's tokens with transformers (float16)" \
-    "${capture[@]}" --backend transformers --tokens-from "$shipped" --storage float16 --out "$work/transformers-8k.h5"
-  step "shipped 8K trace vs transformers re-capture" \
-    "$python" -m traces.capture.verify --compare "$shipped" "$work/transformers-8k.h5" --tolerance 5e-3
-  step "transformers 8K re-capture reproduces its outputs (float16 tolerance)" \
-    "$python" -m traces.capture.verify "$work/transformers-8k.h5" --step-stride 8
+  step "re-capture the shipped 4K trace's tokens with transformers (float16, same prompt queries)" \
+    "${capture[@]}" --backend transformers --tokens-from "$shipped" --storage float16 --out "$work/transformers-4k.h5"
+  step "shipped 4K trace vs transformers re-capture" \
+    "$python" -m traces.capture.verify --compare "$shipped" "$work/transformers-4k.h5" --tolerance 5e-3
+  step "transformers 4K re-capture reproduces its outputs (float16 tolerance)" \
+    "$python" -m traces.capture.verify "$work/transformers-4k.h5" --step-stride 8
 else
   echo "note: $shipped not found, skipping the shipped-trace comparison"
 fi

@@ -2,7 +2,8 @@
 
 The same layout as the C++ reader/writer in traces/format: root attributes for the metadata, /positions,
 /tokens, and four tensors [num_layers][heads][rows][head_dim] (/keys, /values, /queries, /outputs) chunked
-per (layer, head). Writing goes to a hidden temporary beside the target that is renamed over it only when
+per (layer, head), plus optionally (version 2) the queries of some prompt positions (/prompt_queries, with
+their positions in /prompt_query_positions). Writing goes to a hidden temporary beside the target that is renamed over it only when
 every layer was written, so a failed capture never leaves a half-written trace.
 """
 import math
@@ -14,9 +15,10 @@ import h5py
 import numpy as np
 
 FORMAT_NAME = "hgca-attention-trace"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what the writer writes
+READABLE_VERSIONS = (1, 2)  # version 1 has no prompt queries
 STORAGE_DTYPES = ("float16", "bfloat16", "float32")
-TENSORS = ("keys", "values", "queries", "outputs")
+TENSORS = ("keys", "values", "queries", "outputs", "prompt_queries")
 CHUNK_BYTES = 256 << 10
 
 
@@ -43,12 +45,19 @@ class TraceMeta:
     text_source: str = ""
     tokens: list = field(default_factory=list)
     has_outputs: bool = True
+    # Prompt positions (ascending, each in [0, prompt_length)) whose post-rotary queries are stored in
+    # /prompt_queries; empty: none stored.
+    prompt_query_positions: list = field(default_factory=list)
     # Extra root attributes (strings or numbers) that readers may ignore: capture command, versions, ...
     extra: dict = field(default_factory=dict)
 
     @property
     def num_positions(self):
         return self.prompt_length + self.decode_steps
+
+    @property
+    def num_prompt_queries(self):
+        return len(self.prompt_query_positions)
 
     @property
     def group_size(self):
@@ -69,6 +78,26 @@ class TraceMeta:
         if self.tokens is not None and len(self.tokens) not in (0, self.num_positions):
             raise TraceFileError(f"{what}: {len(self.tokens)} tokens, expected {self.num_positions} "
                                  "(prompt_length + decode_steps)")
+        previous = -1
+        for i, p in enumerate(self.prompt_query_positions):
+            if not previous < p < self.prompt_length:
+                raise TraceFileError(f"{what}: prompt query position {p} (index {i}) must lie in [0, prompt_length "
+                                     f"{self.prompt_length}) and the positions must be strictly ascending")
+            previous = p
+
+    def rows(self, name):
+        """(heads, rows) of tensor `name` in this trace."""
+        return {"keys": (self.num_kv_heads, self.num_positions), "values": (self.num_kv_heads, self.num_positions),
+                "queries": (self.num_q_heads, self.decode_steps), "outputs": (self.num_q_heads, self.decode_steps),
+                "prompt_queries": (self.num_q_heads, self.num_prompt_queries)}[name]
+
+    def stores(self, name):
+        """Whether tensor `name` is in the file (outputs and prompt queries are optional)."""
+        if name == "outputs":
+            return self.has_outputs
+        if name == "prompt_queries":
+            return self.num_prompt_queries > 0
+        return True
 
 
 def float_to_bfloat16_bits(x):
@@ -141,13 +170,14 @@ class TraceWriter:
             self.file.create_dataset("positions", data=np.arange(n, dtype="<i8"))
             if m.tokens is not None and len(m.tokens):
                 self.file.create_dataset("tokens", data=np.asarray(m.tokens, dtype="<i4"))
+            if m.num_prompt_queries:
+                self.file.create_dataset("prompt_query_positions",
+                                         data=np.asarray(m.prompt_query_positions, dtype="<i8"))
             stored = {"float16": "<f2", "bfloat16": "<u2", "float32": "<f4"}[m.storage_dtype]
-            shapes = {"keys": (m.num_kv_heads, n), "values": (m.num_kv_heads, n),
-                      "queries": (m.num_q_heads, m.decode_steps), "outputs": (m.num_q_heads, m.decode_steps)}
             for name in TENSORS:
-                if name == "outputs" and not m.has_outputs:
+                if not m.stores(name):
                     continue
-                heads, rows = shapes[name]
+                heads, rows = m.rows(name)
                 opts = dict(compression="gzip", compression_opts=compression, shuffle=True) if compression else {}
                 ds = self.file.create_dataset(name, shape=(m.num_layers, heads, rows, m.head_dim), dtype=stored,
                                               chunks=_chunk(rows, m.head_dim, m.storage_dtype), **opts)
@@ -198,10 +228,16 @@ class TraceWriter:
                 raise TraceFileError(f"{self.what}: outputs of layer {layer} are missing (has_outputs)")
             self._put("outputs", layer, outputs)
 
+    def write_prompt_queries(self, layer, prompt_queries):
+        """prompt_queries: [num_q_heads, num_prompt_queries, head_dim], at meta.prompt_query_positions."""
+        if not self.meta.num_prompt_queries:
+            raise TraceFileError(f"{self.what}: prompt queries given but meta.prompt_query_positions is empty")
+        self._put("prompt_queries", layer, prompt_queries)
+
     def commit(self):
         try:
             for name in TENSORS:
-                if name == "outputs" and not self.meta.has_outputs:
+                if not self.meta.stores(name):
                     continue
                 missing = sorted(set(range(self.meta.num_layers)) - self._written[name])
                 if missing:
@@ -245,9 +281,10 @@ class TraceReader:
         a = self.file.attrs
         if a.get("format") != FORMAT_NAME:
             raise TraceFileError(f"trace {path}: not an HGCA attention trace (root attribute 'format')")
-        if int(a.get("format_version", -1)) != FORMAT_VERSION:
+        version = int(a.get("format_version", -1))
+        if version not in READABLE_VERSIONS:
             raise TraceFileError(f"trace {path}: format_version {a.get('format_version')} is not supported "
-                                 f"(this reader reads {FORMAT_VERSION})")
+                                 f"(this reader reads versions {', '.join(map(str, READABLE_VERSIONS))})")
 
         def attr(key, kind):
             if key not in a:
@@ -262,18 +299,30 @@ class TraceReader:
         values = {key: attr(key, kind) for key, kind in fields.items()}
         known |= set(fields) | {"has_outputs"}
         tokens = self.file["tokens"][()].tolist() if "tokens" in self.file else []
+        self.format_version = version
+        positions = []
+        if version >= 2 and ("prompt_queries" in self.file) != ("prompt_query_positions" in self.file):
+            present, absent = (("prompt_queries", "prompt_query_positions") if "prompt_queries" in self.file
+                               else ("prompt_query_positions", "prompt_queries"))
+            raise TraceFileError(f"trace {path}: dataset '/{present}' is present but '/{absent}' is missing "
+                                 "(they come as a pair)")
+        if version >= 2 and "prompt_query_positions" in self.file:
+            ds = self.file["prompt_query_positions"]
+            if ds.ndim != 1 or ds.shape[0] == 0 or ds.dtype.kind not in "iu":
+                raise TraceFileError(f"trace {path}: dataset '/prompt_query_positions' is {ds.dtype} of shape "
+                                     f"{list(ds.shape)}, expected a non-empty 1-D integer vector")
+            positions = ds[()].tolist()
         extra = {k: a[k] for k in a if k not in known}
-        self.meta = TraceMeta(**values, tokens=tokens, has_outputs=bool(attr("has_outputs", int)), extra=extra)
+        self.meta = TraceMeta(**values, tokens=tokens, has_outputs=bool(attr("has_outputs", int)),
+                              prompt_query_positions=positions, extra=extra)
         self.meta.check(f"trace {path}")
         m = self.meta
-        shapes = {"keys": (m.num_kv_heads, m.num_positions), "values": (m.num_kv_heads, m.num_positions),
-                  "queries": (m.num_q_heads, m.decode_steps), "outputs": (m.num_q_heads, m.decode_steps)}
         for name in TENSORS:
-            if name == "outputs" and not m.has_outputs:
+            if not m.stores(name):
                 continue
             if name not in self.file:
                 raise TraceFileError(f"trace {path}: dataset '/{name}' is missing")
-            want = (m.num_layers, *shapes[name], m.head_dim)
+            want = (m.num_layers, *m.rows(name), m.head_dim)
             ds = self.file[name]
             if ds.shape != want:
                 raise TraceFileError(f"trace {path}: dataset '/{name}' has shape {list(ds.shape)}, expected "
@@ -303,6 +352,12 @@ class TraceReader:
         if not self.meta.has_outputs:
             raise TraceFileError(f"trace {self.path}: stores no attention outputs")
         return self._block("outputs", layer, q_head)
+
+    def prompt_queries(self, layer, q_head):
+        """[num_prompt_queries, head_dim] queries at meta.prompt_query_positions."""
+        if not self.meta.num_prompt_queries:
+            raise TraceFileError(f"trace {self.path}: stores no prompt queries (capture with --prompt-queries)")
+        return self._block("prompt_queries", layer, q_head)
 
     def close(self):
         self.file.close()

@@ -5,7 +5,8 @@
         the largest relative error |o_stored - o_ref| / |o_ref|
     /usr/bin/python3 -m traces.capture.verify --compare A.h5 B.h5
         the largest relative difference per dataset between two traces of the same text: max |a - b| / max |b|
-        over each (layer, head) block; tokens must be equal
+        over each (layer, head) block (prompt queries too when both store the same positions); tokens must be
+        equal
 
 Exit 0 when within tolerance (--tolerance, default per storage dtype as in C++), 1 otherwise, 2 on bad input.
 """
@@ -55,10 +56,13 @@ def compare(a, b):
         first = next(i for i, (x, y) in enumerate(zip(ma.tokens, mb.tokens)) if x != y)
         raise TraceFileError(f"traces hold different tokens (first difference at position {first})")
     result = {}
+    same_prompt_queries = ma.num_prompt_queries and list(ma.prompt_query_positions) == list(mb.prompt_query_positions)
     for name, heads in (("keys", ma.num_kv_heads), ("values", ma.num_kv_heads), ("queries", ma.num_q_heads),
-                        ("outputs", ma.num_q_heads)):
+                        ("outputs", ma.num_q_heads), ("prompt_queries", ma.num_q_heads)):
         if name == "outputs" and not (ma.has_outputs and mb.has_outputs):
             continue
+        if name == "prompt_queries" and not same_prompt_queries:
+            continue  # compared only when both store the same positions
         worst, at = 0.0, None
         for layer in range(ma.num_layers):
             for h in range(heads):

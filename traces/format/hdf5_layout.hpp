@@ -21,6 +21,10 @@ inline constexpr const char* kQueries = "queries";
 inline constexpr const char* kOutputs = "outputs";
 inline constexpr const char* kTokens = "tokens";
 inline constexpr const char* kPositions = "positions";
+// Version 2, optional and always together: queries of some prompt positions [num_layers][num_q_heads][P][head_dim]
+// (a tensor like the four above) and those positions [P] (int64, strictly ascending, in [0, prompt_length)).
+inline constexpr const char* kPromptQueries = "prompt_queries";
+inline constexpr const char* kPromptQueryPositions = "prompt_query_positions";
 // Attribute on each tensor naming its element type (the only way to tell bfloat16 from uint16).
 inline constexpr const char* kDtypeAttribute = "dtype";
 

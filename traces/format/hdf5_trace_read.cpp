@@ -57,12 +57,19 @@ class FileTrace final : public TraceSource {
     if (!meta_.has_outputs) fail("outputs: this trace stores no attention outputs (has_outputs = 0)");
     read_block(outputs_, kOutputs, "query head", layer, q_head, meta_.num_q_heads, meta_.decode_steps, out);
   }
+  void prompt_queries(int layer, int q_head, std::vector<float>& out) const override {
+    if (!meta_.has_prompt_queries())
+      fail("prompt queries: this trace stores none (no '/prompt_queries'; capture with --prompt-queries)");
+    read_block(prompt_queries_, kPromptQueries, "query head", layer, q_head, meta_.num_q_heads,
+               meta_.num_prompt_queries(), out);
+  }
 
   std::vector<TraceDatasetInfo> datasets() const {
     std::lock_guard lock(hdf5_mutex());
     std::vector<TraceDatasetInfo> infos;
     guarded([&] {
-      for (const char* name : {kKeys, kValues, kQueries, kOutputs, kTokens, kPositions})
+      for (const char* name :
+           {kKeys, kValues, kQueries, kOutputs, kPromptQueries, kTokens, kPositions, kPromptQueryPositions})
         if (file_.nameExists(name)) infos.push_back(describe(name));
     });
     return infos;
@@ -73,6 +80,7 @@ class FileTrace final : public TraceSource {
   void close() noexcept {
     ErrorCapture errors;
     try {
+      prompt_queries_.close();
       outputs_.close();
       queries_.close();
       values_.close();
@@ -112,6 +120,9 @@ class FileTrace final : public TraceSource {
       outputs_ = open_tensor(kOutputs, meta_.num_q_heads, meta_.decode_steps, "num_q_heads", "decode_steps");
     else if (file_.nameExists(kOutputs))
       fail("dataset '/outputs' is present but root attribute 'has_outputs' is 0");
+    if (meta_.has_prompt_queries())
+      prompt_queries_ = open_tensor(kPromptQueries, meta_.num_q_heads, meta_.num_prompt_queries(), "num_q_heads",
+                                    "prompt query positions");
   }
 
   H5::Attribute attribute(const char* name, H5T_class_t expected, const char* expected_words) const {
@@ -169,9 +180,9 @@ class FileTrace final : public TraceSource {
            "')");
     const int64_t version = read_int("format_version", std::numeric_limits<int64_t>::min(),
                                      std::numeric_limits<int64_t>::max());
-    if (version != kTraceFormatVersion)
-      fail("format_version " + std::to_string(version) + " is not supported (this build reads version " +
-           std::to_string(kTraceFormatVersion) + ")");
+    if (version < kOldestTraceFormatVersion || version > kTraceFormatVersion)
+      fail("format_version " + std::to_string(version) + " is not supported (this build reads versions " +
+           std::to_string(kOldestTraceFormatVersion) + " to " + std::to_string(kTraceFormatVersion) + ")");
     const int64_t int_max = std::numeric_limits<int>::max();
     TraceMeta& m = meta_;
     m.format_version = static_cast<int>(version);
@@ -225,7 +236,7 @@ class FileTrace final : public TraceSource {
     for (size_t i = 0; i < values.size(); ++i)
       if (values[i] != static_cast<int64_t>(i))
         fail("dataset '/positions' holds " + std::to_string(values[i]) + " at index " + std::to_string(i) +
-             ", expected " + std::to_string(i) + " (format version 1 numbers positions 0..n-1)");
+             ", expected " + std::to_string(i) + " (positions are numbered 0..n-1)");
     if (open_vector(kTokens, false, values)) {
       meta_.tokens.resize(values.size());
       for (size_t i = 0; i < values.size(); ++i) {
@@ -235,6 +246,46 @@ class FileTrace final : public TraceSource {
         meta_.tokens[i] = static_cast<int32_t>(values[i]);
       }
     }
+    read_prompt_query_positions();
+  }
+
+  // Version 2's optional pair: '/prompt_query_positions' [P] and '/prompt_queries' (shape checked with the
+  // other tensors). Either both or neither; positions strictly ascending in [0, prompt_length).
+  void read_prompt_query_positions() {
+    const bool has_queries = file_.nameExists(kPromptQueries);
+    const bool has_positions = file_.nameExists(kPromptQueryPositions);
+    if (!has_queries && !has_positions) return;
+    const std::string present = has_queries ? kPromptQueries : kPromptQueryPositions;
+    if (meta_.format_version < 2)
+      fail("dataset '/" + present + "' is present but format_version is " + std::to_string(meta_.format_version) +
+           " (prompt queries need version 2)");
+    if (has_queries != has_positions)
+      fail("dataset '/" + present + "' is present but '/" +
+           (has_queries ? kPromptQueryPositions : kPromptQueries) + "' is missing (they come as a pair)");
+    const std::string where = "dataset '/" + std::string(kPromptQueryPositions) + "'";
+    if (file_.childObjType(kPromptQueryPositions) != H5O_TYPE_DATASET) fail(where + " is not a dataset");
+    const H5::DataSet data = file_.openDataSet(kPromptQueryPositions);
+    if (data.getTypeClass() != H5T_INTEGER)
+      fail(where + " is " + describe_type(data.getDataType()) + ", expected integers");
+    const H5::DataSpace space = data.getSpace();
+    std::vector<hsize_t> dims(static_cast<size_t>(space.getSimpleExtentNdims()));
+    space.getSimpleExtentDims(dims.data());
+    if (dims.size() != 1 || dims[0] == 0)
+      fail(where + " has shape " + shape_text(dims) + ", expected [P] with P >= 1 (leave both prompt query "
+           "datasets out when there are none)");
+    std::vector<int64_t> positions(dims[0]);
+    data.read(positions.data(), H5::PredType::NATIVE_INT64);
+    for (size_t i = 0; i < positions.size(); ++i) {
+      const int64_t p = positions[i];
+      if (p < 0 || p >= meta_.prompt_length)
+        fail(where + " holds " + std::to_string(p) + " at index " + std::to_string(i) + ", expected a prompt "
+             "position in [0, prompt_length " + std::to_string(meta_.prompt_length) + ")");
+      if (i > 0 && p <= positions[i - 1])
+        fail(where + " holds " + std::to_string(p) + " at index " + std::to_string(i) + " after " +
+             std::to_string(positions[i - 1]) + ", expected strictly ascending positions");
+    }
+    meta_.prompt_query_positions = std::move(positions);
+    validate_meta(meta_, "trace " + path_);
   }
 
   H5::DataSet open_tensor(const char* name, int heads, int64_t rows, const char* heads_name,
@@ -303,10 +354,15 @@ class FileTrace final : public TraceSource {
       }
     }
     const bool is_query = name == std::string(kQueries) || name == std::string(kOutputs);
+    const bool is_prompt_query = name == std::string(kPromptQueries);
     for (size_t i = 0; i < out.size(); ++i) {
       if (!std::isfinite(out[i])) {
         const int64_t row = static_cast<int64_t>(i / d);
-        fail(where + (is_query ? " decode step " : " position ") + std::to_string(row) + " dim " +
+        const std::string row_text =
+            is_prompt_query ? " prompt query " + std::to_string(row) + " (position " +
+                                  std::to_string(meta_.prompt_query_positions[static_cast<size_t>(row)]) + ")"
+                            : (is_query ? " decode step " : " position ") + std::to_string(row);
+        fail(where + row_text + " dim " +
              std::to_string(i % d) + " holds " + (std::isnan(out[i]) ? "NaN" : "Inf") +
              " (traces hold finite values only)");
       }
@@ -350,7 +406,7 @@ class FileTrace final : public TraceSource {
   std::string path_;
   H5::H5File file_;
   TraceMeta meta_;
-  H5::DataSet keys_, values_, queries_, outputs_;
+  H5::DataSet keys_, values_, queries_, outputs_, prompt_queries_;
 };
 
 }  // namespace

@@ -67,6 +67,11 @@ void write_vectors(H5::H5File& file, const TraceMeta& m) {
   if (!m.tokens.empty())
     file.createDataSet(kTokens, H5::PredType::STD_I32LE, H5::DataSpace(1, &n))
         .write(m.tokens.data(), H5::PredType::NATIVE_INT32);
+  if (m.has_prompt_queries()) {
+    const hsize_t p = static_cast<hsize_t>(m.num_prompt_queries());
+    file.createDataSet(kPromptQueryPositions, H5::PredType::STD_I64LE, H5::DataSpace(1, &p))
+        .write(m.prompt_query_positions.data(), H5::PredType::NATIVE_INT64);
+  }
 }
 
 // Converts one block to the storage dtype; a value that is not finite, or that becomes infinite in a 16-bit
@@ -84,7 +89,7 @@ std::vector<uint16_t> to_16_bit(const std::vector<float>& block, const std::stri
   return bits;
 }
 
-// One tensor [layers][heads][rows][head_dim], chunked per (layer, head) in runs of rows of about 256 KiB, so
+// One tensor [layers][heads][rows][head_dim] (keys, values, queries, outputs, prompt queries), chunked per (layer, head) in runs of rows of about 256 KiB, so
 // that reading one head touches only its own chunks.
 void write_tensor(H5::H5File& file, const char* name, const TraceSource& source, const TraceMeta& m, int heads,
                   int64_t rows, const TraceWriteOptions& options, const std::string& what,
@@ -114,7 +119,11 @@ void write_tensor(H5::H5File& file, const char* name, const TraceSource& source,
     for (int head = 0; head < heads; ++head) {
       const std::string where =
           what + ": " + name + " layer " + std::to_string(layer) + " head " + std::to_string(head);
-      (source.*read)(layer, head, block);
+      try {
+        (source.*read)(layer, head, block);
+      } catch (const TraceError& e) {
+        throw TraceError(where + ": the source failed: " + e.what());  // name the file being written
+      }
       if (block.size() != want)
         throw TraceError(where + ": the source gave " + std::to_string(block.size()) + " values, expected " +
                          std::to_string(want) + " (" + std::to_string(rows) + " x head_dim " +
@@ -195,6 +204,9 @@ void write_trace(const TraceSource& source, const std::string& path, const Trace
         if (m.has_outputs)
           write_tensor(file, kOutputs, source, m, m.num_q_heads, m.decode_steps, options, what,
                        &TraceSource::outputs);
+        if (m.has_prompt_queries())
+          write_tensor(file, kPromptQueries, source, m, m.num_q_heads, m.num_prompt_queries(), options, what,
+                       &TraceSource::prompt_queries);
         file.close();
       } catch (const H5::Exception& e) {
         throw TraceError(what + ": " + ErrorCapture::describe(e));

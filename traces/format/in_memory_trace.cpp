@@ -71,6 +71,17 @@ void InMemoryTrace::outputs(int layer, int q_head, std::vector<float>& out) cons
   out = o.at(layer).at(q_head);
 }
 
+void TraceSource::prompt_queries(int, int, std::vector<float>&) const {
+  throw TraceError("prompt queries: this trace stores none (capture with --prompt-queries)");
+}
+
+void InMemoryTrace::prompt_queries(int layer, int q_head, std::vector<float>& out) const {
+  if (!m.has_prompt_queries()) TraceSource::prompt_queries(layer, q_head, out);
+  check_layer(m, layer, "prompt queries");
+  check_head(q_head, m.num_q_heads, "prompt queries");
+  out = pq.at(layer).at(q_head);
+}
+
 void validate_meta(const TraceMeta& m, const std::string& what) {
   if (m.num_layers <= 0 || m.num_q_heads <= 0 || m.num_kv_heads <= 0 || m.head_dim <= 0)
     throw TraceError(what + ": layers, query heads, KV heads and head_dim must all be positive");
@@ -86,6 +97,13 @@ void validate_meta(const TraceMeta& m, const std::string& what) {
   if (!m.tokens.empty() && static_cast<int64_t>(m.tokens.size()) != m.num_positions())
     throw TraceError(what + ": " + std::to_string(m.tokens.size()) + " tokens, expected " +
                      std::to_string(m.num_positions()) + " (prompt_length + decode_steps)");
+  for (size_t i = 0; i < m.prompt_query_positions.size(); ++i) {
+    const int64_t p = m.prompt_query_positions[i];
+    if (p < 0 || p >= m.prompt_length || (i > 0 && p <= m.prompt_query_positions[i - 1]))
+      throw TraceError(what + ": prompt query position " + std::to_string(p) + " (index " + std::to_string(i) +
+                       ") must lie in [0, prompt_length " + std::to_string(m.prompt_length) +
+                       ") and the positions must be strictly ascending");
+  }
 }
 
 bool is_storage_dtype(const std::string& name) {
@@ -98,6 +116,7 @@ void InMemoryTrace::validate(const std::string& what) const {
   check_block(v, m, m.num_kv_heads, m.num_positions(), "values", what);
   check_block(q, m, m.num_q_heads, m.decode_steps, "queries", what);
   if (m.has_outputs) check_block(o, m, m.num_q_heads, m.decode_steps, "outputs", what);
+  if (m.has_prompt_queries()) check_block(pq, m, m.num_q_heads, m.num_prompt_queries(), "prompt queries", what);
 }
 
 }  // namespace hgca::traces

@@ -46,6 +46,15 @@ struct TraceMeta {
   // Added with the HDF5 format (FORMAT.md); empty when unknown.
   std::string model_dtype;       // dtype the model computed in while capturing ("float32", "bfloat16", ...)
   std::string decode_mode;       // "teacher-forced" (tokens from a text), "greedy" (generated), "synthetic"
+  // Optional prompt queries (format version 2): the queries of these prompt positions (ascending, distinct,
+  // each in [0, prompt_length)) are stored, per layer and query head, after rotary embedding. Prompt query at
+  // position p attends causally to positions 0..p. Empty: the trace stores none. What needs them: selection
+  // made on a multi-token append (HGCA as published reselects every head's CPU-side set from the prompt's
+  // attention; `hgca replay --policy paper`).
+  std::vector<int64_t> prompt_query_positions;
+
+  int64_t num_prompt_queries() const { return static_cast<int64_t>(prompt_query_positions.size()); }
+  bool has_prompt_queries() const { return !prompt_query_positions.empty(); }
 
   int64_t num_positions() const { return prompt_length + decode_steps; }
   int group_size() const { return num_kv_heads > 0 ? num_q_heads / num_kv_heads : 0; }
@@ -65,19 +74,24 @@ class TraceSource {
   virtual void queries(int layer, int q_head, std::vector<float>& out) const = 0;
   // [decode_steps][head_dim] the model's own attention outputs (before o_proj); only when meta().has_outputs.
   virtual void outputs(int layer, int q_head, std::vector<float>& out) const = 0;
+  // [num_prompt_queries][head_dim] queries of one query head at meta().prompt_query_positions; throws
+  // TraceError when the trace stores none (the default, for sources that never have them).
+  virtual void prompt_queries(int layer, int q_head, std::vector<float>& out) const;
 };
 
 // A whole trace in memory: tests, synthesis and small captures. Layouts as in TraceSource:
-// k[layer][kv_head] is [num_positions*head_dim], q[layer][q_head] and o[layer][q_head] are [decode_steps*head_dim].
+// k[layer][kv_head] is [num_positions*head_dim], q[layer][q_head] and o[layer][q_head] are [decode_steps*head_dim],
+// pq[layer][q_head] is [num_prompt_queries*head_dim] (empty when meta has no prompt query positions).
 struct InMemoryTrace : TraceSource {
   TraceMeta m;
-  std::vector<std::vector<std::vector<float>>> k, v, q, o;
+  std::vector<std::vector<std::vector<float>>> k, v, q, o, pq;
 
   const TraceMeta& meta() const override { return m; }
   void keys(int layer, int kv_head, std::vector<float>& out) const override;
   void values(int layer, int kv_head, std::vector<float>& out) const override;
   void queries(int layer, int q_head, std::vector<float>& out) const override;
   void outputs(int layer, int q_head, std::vector<float>& out) const override;
+  void prompt_queries(int layer, int q_head, std::vector<float>& out) const override;
   // Checks shapes against meta and that every value is finite; throws TraceError naming what is wrong.
   void validate(const std::string& what = "in-memory trace") const;
 };
@@ -91,7 +105,10 @@ std::unique_ptr<TraceSource> open_trace(const std::string& path);
 // at a time, so a synthesizer can stream a long trace without holding it in memory.
 void write_trace(const TraceSource& source, const std::string& path);
 
-inline constexpr int kTraceFormatVersion = 1;
+// The version write_trace writes; open_trace reads kOldestTraceFormatVersion..kTraceFormatVersion (version 1
+// has no prompt queries).
+inline constexpr int kTraceFormatVersion = 2;
+inline constexpr int kOldestTraceFormatVersion = 1;
 
 // Checks the metadata alone (positive sizes, GQA divisibility, lengths, scale, tokens length); throws
 // TraceError starting with `what`. InMemoryTrace::validate, the reader and the writer all use it. The

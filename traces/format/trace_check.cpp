@@ -45,6 +45,11 @@ TraceScan scan_trace(const TraceSource& trace) {
         scan.max_abs_output = std::max(scan.max_abs_output, max_abs(block));
         ++scan.blocks;
       }
+      if (m.has_prompt_queries()) {
+        trace.prompt_queries(layer, h, block);
+        scan.max_abs_prompt_query = std::max(scan.max_abs_prompt_query, max_abs(block));
+        ++scan.blocks;
+      }
     }
   }
   return scan;

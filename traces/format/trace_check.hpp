@@ -11,8 +11,8 @@
 namespace hgca::traces {
 
 struct TraceScan {
-  int64_t blocks = 0;  // (layer, head) blocks read, over keys, values, queries and outputs
-  double max_abs_key = 0, max_abs_value = 0, max_abs_query = 0, max_abs_output = 0;
+  int64_t blocks = 0;  // (layer, head) blocks read, over keys, values, queries, outputs and prompt queries
+  double max_abs_key = 0, max_abs_value = 0, max_abs_query = 0, max_abs_output = 0, max_abs_prompt_query = 0;
 };
 // Reads every block once; throws the reader's TraceError at the first bad one.
 TraceScan scan_trace(const TraceSource& trace);

@@ -6,6 +6,7 @@
 
 #include "tests/traces/format/trace_test_support.hpp"
 #include "traces/format/trace.hpp"
+#include "traces/format/trace_check.hpp"
 
 namespace hgca::traces {
 namespace {
@@ -32,6 +33,7 @@ void expect_same_meta(const TraceMeta& a, const TraceMeta& b) {
   EXPECT_EQ(a.decode_steps, b.decode_steps);
   EXPECT_EQ(a.tokens, b.tokens);
   EXPECT_EQ(a.has_outputs, b.has_outputs);
+  EXPECT_EQ(a.prompt_query_positions, b.prompt_query_positions);
 }
 
 // Every value read back equals the stored rounding of the original, bit for bit.
@@ -119,6 +121,60 @@ TEST(RoundTripOptional, NoOutputsAndNoTokens) {
   EXPECT_THROW(trace->outputs(0, 0, out), TraceError);
 }
 
+TEST(RoundTripPromptQueries, PositionsAndValuesComeBackInEveryDtype) {
+  // Scattered positions, the first and last prompt positions included; and a run longer than one chunk.
+  struct PromptCase {
+    Shape shape;
+    std::vector<int64_t> positions;
+  };
+  std::vector<int64_t> long_run;
+  for (int64_t p = 100; p < 2490; ++p) long_run.push_back(p);
+  const PromptCase cases[] = {{Shape{2, 4, 2, 8, 7, 3}, {0, 2, 3, 6}},
+                              {Shape{1, 6, 3, 17, 9, 2}, {8}},
+                              {Shape{1, 2, 1, 64, 2490, 2}, long_run}};
+  for (const char* dtype : {"float16", "bfloat16", "float32"}) {
+    for (const PromptCase& c : cases) {
+      SCOPED_TRACE(std::string(dtype) + " with " + std::to_string(c.positions.size()) + " prompt queries");
+      ScratchDir dir("prompt-queries");
+      InMemoryTrace t = test::random_trace(c.shape, dtype, true, 21);
+      test::add_prompt_queries(t, c.positions, 22);
+      write_trace(t, dir.file("t.h5"), TraceWriteOptions{1});
+      const auto trace = open_trace(dir.file("t.h5"));
+      EXPECT_EQ(trace->meta().format_version, 2);
+      expect_same_meta(t.m, trace->meta());
+      expect_blocks(t.pq, t.m.num_q_heads, *trace, &TraceSource::prompt_queries, dtype, "prompt queries");
+      expect_blocks(t.q, t.m.num_q_heads, *trace, &TraceSource::queries, dtype, "queries");
+    }
+  }
+}
+
+TEST(RoundTripPromptQueries, ATraceWithoutThemSaysSoWhenAsked) {
+  ScratchDir dir("no-prompt-queries");
+  const InMemoryTrace t = test::random_trace(Shape{}, "float16", true, 3);
+  write_trace(t, dir.file("t.h5"));
+  const auto trace = open_trace(dir.file("t.h5"));
+  EXPECT_FALSE(trace->meta().has_prompt_queries());
+  std::vector<float> out;
+  try {
+    trace->prompt_queries(0, 0, out);
+    ADD_FAILURE() << "prompt_queries on a trace without them must throw";
+  } catch (const TraceError& e) {
+    EXPECT_NE(std::string(e.what()).find("stores none"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(t.prompt_queries(0, 0, out), TraceError);  // the in-memory trace agrees
+}
+
+TEST(RoundTripPromptQueries, ScanReadsThemToo) {
+  ScratchDir dir("scan-prompt-queries");
+  InMemoryTrace t = test::random_trace(Shape{}, "float32", true, 3);
+  test::add_prompt_queries(t, {1, 4}, 5);
+  t.pq[1][3][9] = 7.5f;  // larger than any random value in [-3, 3]
+  write_trace(t, dir.file("t.h5"));
+  const TraceScan scan = scan_trace(*open_trace(dir.file("t.h5")));
+  EXPECT_EQ(scan.blocks, 2 * (2 + 2 + 4 + 4 + 4));
+  EXPECT_EQ(scan.max_abs_prompt_query, 7.5);
+}
+
 TEST(RoundTripCopy, AFileTraceCanBeRewrittenInAnotherDtype) {
   // write_trace reads its source while it writes: a trace read from a file can be converted directly.
   ScratchDir dir("copy");
@@ -158,6 +214,19 @@ TEST(RoundTripDescribe, ListsDatasetsWithShapesChunksAndFilters) {
   EXPECT_EQ(infos[4].stored_as, "int32");
   EXPECT_EQ(infos[5].name, "/positions");
   EXPECT_EQ(infos[5].stored_as, "int64");
+
+  InMemoryTrace with_prompt = t;
+  test::add_prompt_queries(with_prompt, {2, 4}, 1);
+  write_trace(with_prompt, dir.file("p.h5"), TraceWriteOptions{4});
+  const auto more = describe_trace_datasets(dir.file("p.h5"));
+  ASSERT_EQ(more.size(), 8u);
+  EXPECT_EQ(more[4].name, "/prompt_queries");
+  EXPECT_EQ(more[4].shape, (std::vector<int64_t>{2, 4, 2, 8}));
+  EXPECT_EQ(more[4].stored_as, "bfloat16 (as uint16)");
+  EXPECT_EQ(more[4].filters, "shuffle+gzip(4)");
+  EXPECT_EQ(more[7].name, "/prompt_query_positions");
+  EXPECT_EQ(more[7].shape, (std::vector<int64_t>{2}));
+  EXPECT_EQ(more[7].stored_as, "int64");
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ struct Shipped {
   const char* file;
   int64_t prompt, decode;
 };
-const Shipped kShipped[] = {{"tinylm-code-8l-2k.h5", 1984, 64}, {"tinylm-code-8l-8k.h5", 8000, 192}};
+const Shipped kShipped[] = {{"tinylm-code-8l-1k.h5", 960, 64}, {"tinylm-code-8l-4k.h5", 3904, 192}};
+constexpr int64_t kPromptQueries = 256;  // both store the queries of their last 256 prompt positions
 
 TEST(ShippedTraces, MetadataAsDocumented) {
   for (const Shipped& s : kShipped) {
@@ -38,14 +39,18 @@ TEST(ShippedTraces, MetadataAsDocumented) {
     EXPECT_EQ(m.prompt_length, s.prompt);
     EXPECT_EQ(m.decode_steps, s.decode);
     EXPECT_TRUE(m.has_outputs);
+    EXPECT_EQ(m.format_version, 2);
+    ASSERT_EQ(m.num_prompt_queries(), kPromptQueries);
+    for (int64_t i = 0; i < kPromptQueries; ++i)
+      ASSERT_EQ(m.prompt_query_positions[static_cast<size_t>(i)], s.prompt - kPromptQueries + i);
     ASSERT_EQ(static_cast<int64_t>(m.tokens.size()), m.num_positions());
-    // Byte-level tokens of Python source: printable ASCII and newlines, starting with the analysis package.
+    // Byte-level tokens of Python source (the analysis package): printable ASCII and newlines.
     std::string text;
     for (int32_t t : m.tokens) {
       ASSERT_TRUE(t == '\n' || (t >= 32 && t < 127)) << "token " << t;
       text += static_cast<char>(t);
     }
-    EXPECT_NE(text.find("import "), std::string::npos);
+    EXPECT_NE(text.find("\n    "), std::string::npos);  // indented blocks
     EXPECT_NE(text.find("def "), std::string::npos);
   }
 }
@@ -54,9 +59,12 @@ TEST(ShippedTraces, EveryValueIsFinite) {
   for (const Shipped& s : kShipped) {
     SCOPED_TRACE(s.file);
     const TraceScan scan = scan_trace(*open_trace(kData + s.file));
-    EXPECT_EQ(scan.blocks, 8 * (2 + 2 + 4 + 4));
+    EXPECT_EQ(scan.blocks, 8 * (2 + 2 + 4 + 4 + 4));
     EXPECT_GT(scan.max_abs_key, 0);
     EXPECT_LT(scan.max_abs_key, 1e3);
+    // Prompt queries come from the same projection and rotary as the decode queries: the same magnitude.
+    EXPECT_GT(scan.max_abs_prompt_query, 0.5 * scan.max_abs_query);
+    EXPECT_LT(scan.max_abs_prompt_query, 2.0 * scan.max_abs_query);
   }
 }
 
@@ -86,7 +94,7 @@ double recomputed_error(const TraceSource& trace, int layer, int head, int64_t s
 }
 
 TEST(ShippedTraces, StoredOutputsAreTheReferenceAttentionOfTheStoredQkv) {
-  const auto trace = open_trace(kData + "tinylm-code-8l-2k.h5");
+  const auto trace = open_trace(kData + "tinylm-code-8l-1k.h5");
   const TraceMeta& m = trace->meta();
   // Every layer and head at a few steps, with the reference directly.
   double worst = 0;
@@ -104,7 +112,7 @@ TEST(ShippedTraces, StoredOutputsAreTheReferenceAttentionOfTheStoredQkv) {
 
 TEST(ShippedTraces, TheCheckTellsAWrongHeadMappingOrCausalWindow) {
   // What the agreement above rules out: reading the other KV head, or leaving out the query's own key.
-  const auto trace = open_trace(kData + "tinylm-code-8l-2k.h5");
+  const auto trace = open_trace(kData + "tinylm-code-8l-1k.h5");
   const TraceMeta& m = trace->meta();
   double wrong_head = 0, without_own_key = 0;
   for (int layer = 0; layer < m.num_layers; ++layer)
@@ -118,7 +126,7 @@ TEST(ShippedTraces, TheCheckTellsAWrongHeadMappingOrCausalWindow) {
 }
 
 TEST(ShippedTraces, LongTraceSpotCheck) {
-  const auto trace = open_trace(kData + "tinylm-code-8l-8k.h5");
+  const auto trace = open_trace(kData + "tinylm-code-8l-4k.h5");
   const OutputCheck c = check_outputs(*trace, 64);  // steps 0, 64, 128 and the last
   EXPECT_EQ(c.vectors, 8 * 4 * 4);
   EXPECT_LT(c.max_rel_error, output_tolerance("float16"));

@@ -104,6 +104,13 @@ InMemoryTrace random_trace(const Shape& s, const std::string& storage_dtype, boo
   return t;
 }
 
+void add_prompt_queries(InMemoryTrace& trace, const std::vector<int64_t>& positions, uint32_t seed) {
+  std::mt19937 rng(seed);
+  trace.m.prompt_query_positions = positions;
+  trace.pq = random_blocks(trace.m.num_layers, trace.m.num_q_heads, static_cast<int64_t>(positions.size()),
+                           trace.m.head_dim, rng);
+}
+
 float stored_value(float x, const std::string& dtype) {
   if (dtype == "float16") return kernels::fp16_bits_to_float(kernels::float_to_fp16_bits(x));
   if (dtype == "bfloat16") return kernels::bf16_bits_to_float(kernels::float_to_bf16_bits(x));

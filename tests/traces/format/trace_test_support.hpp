@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "traces/format/trace.hpp"
 
@@ -33,6 +34,9 @@ struct Shape {
 // causal attention over the trace's own Q/K/V computed here in double (naive loops).
 InMemoryTrace random_trace(const Shape& shape, const std::string& storage_dtype, bool with_outputs,
                            uint32_t seed);
+
+// Adds random prompt queries in [-3, 3] (seeded) at `positions` (format version 2).
+void add_prompt_queries(InMemoryTrace& trace, const std::vector<int64_t>& positions, uint32_t seed);
 
 // The value a float becomes when stored as `dtype` (kernels/cpu/half.hpp rounding).
 float stored_value(float x, const std::string& dtype);

@@ -64,8 +64,10 @@ TEST(OpenErrors, TruncatedFile) {
 TEST(OpenErrors, NotATraceAndWrongVersion) {
   ScratchDir dir("version");
   const std::string path = valid_file(dir);
-  test::set_int_attribute(path, "format_version", 2);
-  expect_message(open_error(path), path, {"format_version 2 is not supported", "version 1"});
+  test::set_int_attribute(path, "format_version", 3);
+  expect_message(open_error(path), path, {"format_version 3 is not supported", "versions 1 to 2"});
+  test::set_int_attribute(path, "format_version", 0);
+  expect_message(open_error(path), path, {"format_version 0 is not supported"});
   test::set_string_attribute(path, "/", "format", "hgca-results");
   expect_message(open_error(path), path, {"not an HGCA attention trace", "'hgca-results'"});
   test::delete_attribute(path, "format");
@@ -164,6 +166,96 @@ TEST(OpenErrors, PositionsAndTokens) {
   expect_message(open_error(path), path, {"dataset '/tokens' has shape [5], expected [8]"});
 }
 
+// A valid float16 trace of Shape{} (prompt 5) with prompt queries at positions 1, 3 and 4.
+std::string valid_file_with_prompt_queries(const ScratchDir& dir, const std::string& dtype = "float16") {
+  const std::string path = dir.file("pq.h5");
+  InMemoryTrace t = test::random_trace(Shape{}, dtype, true, 11);
+  test::add_prompt_queries(t, {1, 3, 4}, 12);
+  write_trace(t, path);
+  return path;
+}
+
+TEST(OpenErrors, VersionOneFilesAreReadAndHoldNoPromptQueries) {
+  ScratchDir dir("version-1");
+  const std::string path = valid_file(dir);
+  test::set_int_attribute(path, "format_version", 1);
+  const auto trace = open_trace(path);
+  EXPECT_EQ(trace->meta().format_version, 1);
+  EXPECT_FALSE(trace->meta().has_prompt_queries());
+
+  const std::string with = valid_file_with_prompt_queries(dir);
+  EXPECT_EQ(open_trace(with)->meta().format_version, 2);
+  test::set_int_attribute(with, "format_version", 1);
+  expect_message(open_error(with), with,
+                 {"dataset '/prompt_queries' is present but format_version is 1", "need version 2"});
+}
+
+TEST(OpenErrors, PromptQueriesComeAsAPair) {
+  ScratchDir dir("pq-pair");
+  const std::string path = valid_file_with_prompt_queries(dir);
+  test::delete_dataset(path, "prompt_query_positions");
+  expect_message(open_error(path), path,
+                 {"dataset '/prompt_queries' is present but '/prompt_query_positions' is missing"});
+  ScratchDir dir2("pq-pair-2");
+  const std::string path2 = valid_file_with_prompt_queries(dir2);
+  test::delete_dataset(path2, "prompt_queries");
+  expect_message(open_error(path2), path2,
+                 {"dataset '/prompt_query_positions' is present but '/prompt_queries' is missing"});
+}
+
+TEST(OpenErrors, PromptQueryPositionsOutOfRangeOrNotAscending) {
+  ScratchDir dir("pq-positions");
+  const std::string path = valid_file_with_prompt_queries(dir);
+  const std::string where = "dataset '/prompt_query_positions' holds ";
+  test::write_int64_vector(path, "prompt_query_positions", {1, 3, 5});  // prompt_length is 5
+  expect_message(open_error(path), path, {(where + "5 at index 2").c_str(), "[0, prompt_length 5)"});
+  test::write_int64_vector(path, "prompt_query_positions", {-1, 3, 4});
+  expect_message(open_error(path), path, {(where + "-1 at index 0").c_str(), "[0, prompt_length 5)"});
+  test::write_int64_vector(path, "prompt_query_positions", {1, 3, 3});
+  expect_message(open_error(path), path, {(where + "3 at index 2 after 3").c_str(), "strictly ascending"});
+  test::write_int64_vector(path, "prompt_query_positions", {3, 1, 4});
+  expect_message(open_error(path), path, {(where + "1 at index 1 after 3").c_str(), "strictly ascending"});
+  test::write_int64_vector(path, "prompt_query_positions", {1, 3, 4});
+  EXPECT_NO_THROW(open_trace(path));
+}
+
+TEST(OpenErrors, PromptQueryShapesAndTypes) {
+  ScratchDir dir("pq-shapes");
+  const std::string path = valid_file_with_prompt_queries(dir);
+  // Four positions, three stored queries.
+  test::replace_dataset(path, "prompt_query_positions", {4}, true, "");
+  test::write_int64_vector(path, "prompt_query_positions", {0, 1, 3, 4});
+  expect_message(open_error(path), path,
+                 {"dataset '/prompt_queries' has shape [2, 4, 3, 8], expected [2, 4, 4, 8]",
+                  "num_q_heads, prompt query positions, head_dim"});
+  test::replace_dataset(path, "prompt_query_positions", {0}, true, "");
+  expect_message(open_error(path), path,
+                 {"dataset '/prompt_query_positions' has shape [0], expected [P] with P >= 1"});
+  test::replace_dataset(path, "prompt_query_positions", {3}, false, "");
+  expect_message(open_error(path), path, {"dataset '/prompt_query_positions' is float32, expected integers"});
+  test::replace_dataset(path, "prompt_query_positions", {3}, true, "");
+  test::write_int64_vector(path, "prompt_query_positions", {1, 3, 4});
+  test::replace_dataset(path, "prompt_queries", {2, 4, 3, 8}, false, "float16");  // float32 elements
+  expect_message(open_error(path), path, {"dataset '/prompt_queries' is stored as float32, expected float16"});
+  test::replace_dataset(path, "prompt_queries", {2, 4, 3, 8}, false, "float32");
+  expect_message(open_error(path), path,
+                 {"dataset '/prompt_queries' attribute 'dtype' is 'float32', expected 'float16'"});
+}
+
+TEST(ReadErrors, NanInPromptQueriesIsFoundWithItsPosition) {
+  ScratchDir dir("pq-nan");
+  const std::string path = valid_file_with_prompt_queries(dir);
+  const uint64_t at[4] = {1, 2, 1, 4};
+  test::poke_element(path, "prompt_queries", at, 0x7C00u);  // fp16 +Inf
+  const auto trace = open_trace(path);
+  std::vector<float> block;
+  trace->prompt_queries(1, 1, block);
+  expect_message(error_of([&] { trace->prompt_queries(1, 2, block); }), path,
+                 {"dataset '/prompt_queries' layer 1 query head 2 prompt query 1 (position 3) dim 4 holds Inf"});
+  expect_message(error_of([&] { trace->prompt_queries(0, 4, block); }), path,
+                 {"prompt_queries: query head 4 out of range [0, 4)"});
+}
+
 TEST(ReadErrors, NanAndInfAreFoundWhereTheyAre) {
   ScratchDir dir("nan");
   const std::string path = valid_file(dir, "float16");
@@ -254,6 +346,40 @@ TEST(WriteErrors, SourceBlockOfTheWrongSize) {
   EXPECT_EQ(dir.entry_count(), 0u);
 }
 
+TEST(WriteErrors, BadPromptQueriesAreRefusedAndNothingIsLeft) {
+  ScratchDir dir("write-pq");
+  const std::string path = dir.file("t.h5");
+  InMemoryTrace t = test::random_trace(Shape{}, "float16", true, 2);
+  test::add_prompt_queries(t, {2, 4}, 3);
+  t.pq[1][3][5] = std::numeric_limits<float>::quiet_NaN();
+  expect_message(error_of([&] { write_trace(t, path); }), path, {"prompt_queries layer 1 head 3", "index 5"});
+  t.pq[1][3][5] = 1e5f;  // beyond float16
+  expect_message(error_of([&] { write_trace(t, path); }), path,
+                 {"prompt_queries layer 1 head 3", "does not fit float16"});
+  t.pq[1][3].resize(15);
+  expect_message(error_of([&] { write_trace(t, path); }), path,
+                 {"prompt_queries layer 1 head 3", "gave 15 values, expected 16 (2 x head_dim 8)"});
+  test::add_prompt_queries(t, {4, 2}, 3);
+  expect_message(error_of([&] { write_trace(t, path); }), path,
+                 {"prompt query position 2 (index 1)", "strictly ascending"});
+  test::add_prompt_queries(t, {2, 5}, 3);
+  expect_message(error_of([&] { write_trace(t, path); }), path, {"prompt query position 5", "prompt_length 5"});
+  EXPECT_EQ(dir.entry_count(), 0u);
+  // A source that declares positions but cannot give the queries (the default TraceSource::prompt_queries).
+  struct NoPromptQueries : TraceSource {
+    const InMemoryTrace& base;
+    explicit NoPromptQueries(const InMemoryTrace& b) : base(b) {}
+    const TraceMeta& meta() const override { return base.m; }
+    void keys(int l, int h, std::vector<float>& o) const override { base.keys(l, h, o); }
+    void values(int l, int h, std::vector<float>& o) const override { base.values(l, h, o); }
+    void queries(int l, int h, std::vector<float>& o) const override { base.queries(l, h, o); }
+    void outputs(int l, int h, std::vector<float>& o) const override { base.outputs(l, h, o); }
+  };
+  test::add_prompt_queries(t, {2, 4}, 3);
+  expect_message(error_of([&] { write_trace(NoPromptQueries(t), path); }), path, {"prompt queries", "stores none"});
+  EXPECT_EQ(dir.entry_count(), 0u);
+}
+
 TEST(WriteErrors, AFailedWriteLeavesThePreviousFileAsItWas) {
   ScratchDir dir("atomic");
   const InMemoryTrace good = test::random_trace(Shape{}, "float16", true, 4);
@@ -272,6 +398,12 @@ TEST(InMemory, ValidateUsesTheSameMetadataChecks) {
   EXPECT_NO_THROW(t.validate());
   t.m.rope_theta = -1;
   EXPECT_NE(error_of([&] { t.validate("mine"); }).find("mine: rope_theta"), std::string::npos);
+  t.m.rope_theta = 10000;
+  test::add_prompt_queries(t, {0, 4}, 1);
+  EXPECT_NO_THROW(t.validate());
+  t.pq[0][1].pop_back();
+  EXPECT_NE(error_of([&] { t.validate("mine"); }).find("mine: prompt queries[0][1] has 15 values, expected 16"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # usage: test_replay_shipped.sh HGCA_BINARY SOURCE_DIR
-# `hgca replay` on the shipped tinylm-code-8l 2K trace; skipped (exit 77) when the file is not there.
+# `hgca replay` on the shipped tinylm-code-8l 1K trace; skipped (exit 77) when the file is not there.
 set -uo pipefail
-hgca=$1; trace=$2/traces/data/tinylm-code-8l-2k.h5
+hgca=$1; trace=$2/traces/data/tinylm-code-8l-1k.h5
 python=${HGCA_PYTHON:-/usr/bin/python3}
 if [ ! -s "$trace" ]; then
   echo "SKIP: $trace is not there (captured traces are added by the trace-capture step)"

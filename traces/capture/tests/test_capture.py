@@ -183,3 +183,126 @@ def test_real_model_capture_is_valid_and_sane(tinylm, tmp_path):
                              capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout)["valid"]
+
+
+def test_prompt_queries_are_the_models_prefill_queries(random_model, tmp_path):
+    """--prompt-queries 7 with a prefill chunk of 10: positions 17..23 straddle a chunk boundary (20), and each
+    stored row is the model's own post-rotary query at that position, read from an independent prefill."""
+    backend = TorchBackend(random_model, chunk=10)
+    tokens = list(b"def f(x):\n    return x * 2  # twice\n" * 2)
+    meta = capture.capture_to_file(backend, tokens, 24, 6, str(tmp_path / "t.h5"), storage="float32",
+                                   prompt_queries=7)
+    assert meta.prompt_query_positions == list(range(17, 24))
+    model = LlamaTorch.load(random_model)
+    seen = {}
+    model.prefill(tokens[:24], model.new_cache(24), chunk=24,
+                  observe=lambda l, q, k, v, o: seen.setdefault(l, q))
+    with TraceReader(str(tmp_path / "t.h5")) as r:
+        assert r.format_version == 2 and r.meta.prompt_query_positions == list(range(17, 24))
+        for layer in range(2):
+            for h in range(4):
+                np.testing.assert_allclose(r.prompt_queries(layer, h), seen[layer][h, 17:24].numpy(),
+                                           rtol=1e-4, atol=1e-5)
+        # The last prompt query is not the first decode query (another position, another token).
+        assert np.abs(r.prompt_queries(1, 0)[-1] - r.queries(1, 0)[0]).max() > 1e-3
+
+
+def test_prompt_query_counts():
+    assert capture.prompt_query_positions(None, 5) == []
+    assert capture.prompt_query_positions("0", 5) == []
+    assert capture.prompt_query_positions("2", 5) == [3, 4]
+    assert capture.prompt_query_positions(9, 5) == [0, 1, 2, 3, 4]
+    assert capture.prompt_query_positions("all", 5) == [0, 1, 2, 3, 4]
+    for bad in ("-1", "some", -3):
+        with pytest.raises(ValueError, match="--prompt-queries"):
+            capture.prompt_query_positions(bad, 5)
+
+
+def test_command_line_prompt_queries_and_tokens_from(random_model, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_bytes(b"for i in range(10):\n    print(i * i)\n" * 3)
+    rc = capture.main(["--model", random_model, "--text", str(text), "--prompt-length", "20", "--decode-steps", "3",
+                       "--prompt-queries", "all", "--storage", "float32", "--out", str(tmp_path / "a.h5")])
+    assert rc == 0
+    # Re-captured from the tokens: the same prompt query positions by default, and the same values.
+    rc = capture.main(["--model", random_model, "--tokens-from", str(tmp_path / "a.h5"), "--chunk", "7",
+                       "--storage", "float32", "--out", str(tmp_path / "b.h5")])
+    assert rc == 0
+    with TraceReader(str(tmp_path / "a.h5")) as a, TraceReader(str(tmp_path / "b.h5")) as b:
+        assert a.meta.prompt_query_positions == list(range(20)) == b.meta.prompt_query_positions
+        result = verify.compare(a, b)
+    assert set(result) == {"keys", "values", "queries", "outputs", "prompt_queries"}
+    assert result["prompt_queries"][0] < 1e-5
+    rc = capture.main(["--model", random_model, "--text", str(text), "--prompt-length", "20", "--decode-steps", "3",
+                       "--prompt-queries", "lots", "--out", str(tmp_path / "c.h5")])
+    assert rc == 2 and not (tmp_path / "c.h5").exists()
+
+
+def _pq_trace(tmp_path, name="pq.h5"):
+    meta = TraceMeta(model_name="m", num_layers=1, num_q_heads=2, num_kv_heads=1, head_dim=4, prompt_length=5,
+                     decode_steps=1, softmax_scale=0.5, storage_dtype="float32", has_outputs=False,
+                     prompt_query_positions=[1, 3, 4])
+    path = str(tmp_path / name)
+    with TraceWriter(path, meta) as w:
+        w.write_kv(0, np.ones((1, 6, 4)), np.ones((1, 6, 4)))
+        w.write_queries(0, np.ones((2, 1, 4)))
+        w.write_prompt_queries(0, np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+    return path
+
+
+def test_prompt_query_files_are_validated(tmp_path):
+    path = _pq_trace(tmp_path)
+    with TraceReader(path) as r:
+        np.testing.assert_array_equal(r.prompt_queries(0, 1), np.arange(12, 24).reshape(3, 4))
+    shutil.copy(path, tmp_path / "bad.h5")
+    bad = str(tmp_path / "bad.h5")
+    with h5py.File(bad, "r+") as f:
+        f["prompt_query_positions"][...] = [1, 3, 5]
+    with pytest.raises(TraceFileError, match=r"prompt query position 5 \(index 2\) must lie in \[0, prompt_length 5\)"):
+        TraceReader(bad)
+    with h5py.File(bad, "r+") as f:
+        f["prompt_query_positions"][...] = [3, 1, 4]
+    with pytest.raises(TraceFileError, match="strictly ascending"):
+        TraceReader(bad)
+    with h5py.File(bad, "r+") as f:
+        del f["prompt_query_positions"]
+    with pytest.raises(TraceFileError, match="'/prompt_queries' is present but '/prompt_query_positions' is missing"):
+        TraceReader(bad)
+    with h5py.File(bad, "r+") as f:
+        f.attrs["format_version"] = np.int64(3)
+    with pytest.raises(TraceFileError, match="format_version 3 is not supported"):
+        TraceReader(bad)
+    with h5py.File(bad, "r+") as f:  # version 1: no prompt queries (those of this file are not looked at)
+        f.attrs["format_version"] = np.int64(1)
+        del f["prompt_queries"]
+    with TraceReader(bad) as r:
+        assert r.meta.prompt_query_positions == [] and r.format_version == 1
+        with pytest.raises(TraceFileError, match="stores no prompt queries"):
+            r.prompt_queries(0, 0)
+
+
+def test_prompt_query_writer_errors(tmp_path):
+    meta = TraceMeta(model_name="m", num_layers=1, num_q_heads=2, num_kv_heads=1, head_dim=4, prompt_length=5,
+                     decode_steps=1, softmax_scale=0.5, storage_dtype="float16", has_outputs=False,
+                     prompt_query_positions=[2, 4])
+    with pytest.raises(TraceFileError, match="prompt_queries of layer 0 were never written"):
+        with TraceWriter(str(tmp_path / "t.h5"), meta) as w:
+            w.write_kv(0, np.ones((1, 6, 4)), np.ones((1, 6, 4)))
+            w.write_queries(0, np.ones((2, 1, 4)))
+    with pytest.raises(TraceFileError, match="not finite in float16"):
+        with TraceWriter(str(tmp_path / "t.h5"), meta) as w:
+            w.write_prompt_queries(0, np.full((2, 2, 4), 1e6))
+    meta.prompt_query_positions = [4, 2]
+    with pytest.raises(TraceFileError, match="strictly ascending"):
+        TraceWriter(str(tmp_path / "t.h5"), meta)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(hgca_binary() is None, reason="hgca binary not built (set HGCA_BIN)")
+def test_cpp_reader_reads_python_prompt_queries(tmp_path):
+    path = _pq_trace(tmp_path)
+    run = subprocess.run([hgca_binary(), "trace", "info", path, "--json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    info = json.loads(run.stdout)
+    assert info["format_version"] == 2 and info["prompt_query_positions"] == [1, 3, 4]
+    assert info["scan"]["max_abs_prompt_query"] == 23.0
