@@ -12,4 +12,6 @@ mkdir -p "$out"
 for e in exp1-throughput exp2-attention-layer exp3-max-batch exp4-long-generation exp5-sensitivity; do
   "$hgca" run "$here/$e.yaml" -o "$out/$e.h5" --jobs "$jobs"
 done
+# Quality side of exp5: the mechanism replayed on the shipped trace (skipped when the trace is not there).
+if [ -f "${TRACE:-$root/traces/data/tinylm-code-8l-4k.h5}" ]; then HGCA="$hgca" "$here/exp5_quality.sh" "$out"; fi
 echo "wrote $out"

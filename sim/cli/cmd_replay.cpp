@@ -23,8 +23,8 @@ int cmd_replay(const Args& args) {
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool shared_kv = false, json = false;
   opts.add_options()("help,h", "this help")(
-      "policy", po::value(&spec), "sparsity policy, e.g. topk:k=256, topp:p=0.95, block:size=16,k=32 (docs/REPLAY.md)")(
-      "window", po::value(&window), "GPU window: the W most recent positions (the decoded token included)")(
+      "policy", po::value(&spec), "sparsity policy, e.g. topk:k=256, topp:p=0.95, block:size=16,k=32, paper (docs/REPLAY.md)")(
+      "window", po::value(&window), "GPU window: the W most recent positions (the decoded token included); not for --policy paper")(
       "sinks", po::value(&sinks)->default_value(0), "the first S positions also stay on the GPU")(
       "shared-kv", po::bool_switch(&shared_kv), "one selection per KV group instead of per query head")(
       "json", po::bool_switch(&json), "print one JSON object instead of tables")(
@@ -47,7 +47,6 @@ int cmd_replay(const Args& args) {
   };
   if (trace_path.empty()) return usage("missing the trace file (hgca replay TRACE.h5 --policy SPEC --window W)");
   if (spec.empty()) return usage("missing --policy SPEC (e.g. topk:k=256)");
-  if (!vm.count("window")) return usage("missing --window W");
 
   std::unique_ptr<traces::Policy> policy;
   try {
@@ -55,6 +54,8 @@ int cmd_replay(const Args& args) {
   } catch (const std::invalid_argument& e) {
     return usage(e.what());
   }
+  // The paper policy's GPU window comes from its spec (gpu_blocks x block).
+  if (!vm.count("window") && !policy->paper()) return usage("missing --window W");
   traces::ReplayResult result;
   try {
     const std::unique_ptr<traces::TraceSource> trace = traces::open_trace(trace_path);

@@ -17,5 +17,6 @@ std::unique_ptr<Policy> make_h2o(const SpecArgs& args, const PolicyOptions& opti
 std::unique_ptr<Policy> make_sinks(const SpecArgs& args, const PolicyOptions& options);
 std::unique_ptr<Policy> make_random(const SpecArgs& args, const PolicyOptions& options);
 std::unique_ptr<Policy> make_oracle(const SpecArgs& args, const PolicyOptions& options);
+std::unique_ptr<Policy> make_paper(const SpecArgs& args, const PolicyOptions& options);
 
 }  // namespace hgca::traces::detail

@@ -16,6 +16,7 @@ constexpr Entry kPolicies[] = {
     {"topk", detail::make_topk},     {"topp", detail::make_topp},     {"threshold", detail::make_threshold},
     {"block", detail::make_block},   {"h2o", detail::make_h2o},       {"sinks", detail::make_sinks},
     {"none", detail::make_sinks},    {"random", detail::make_random}, {"oracle", detail::make_oracle},
+    {"paper", detail::make_paper},
 };
 }  // namespace
 

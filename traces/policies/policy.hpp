@@ -25,6 +25,7 @@
 
 #include "kernels/cpu/kv_store.hpp"
 #include "kernels/cpu/selection.hpp"
+#include "sim/config/experiment.hpp"  // PaperSpec: plain data, no library dependency
 
 namespace hgca::traces {
 
@@ -114,6 +115,19 @@ class BudgetPlanner {
                     std::span<std::int64_t> budgets) const = 0;
 };
 
+// HGCA as published (policy "paper", traces/policies/paper.cpp): a block window with recall, smoothed GPU-side
+// scores and selection at eviction (sim/policy/paper_selection.hpp). Its state spans the prompt and every
+// decode step of a layer, so replay runs it through its own driver (traces/replay/paper_replay.hpp) rather
+// than through per-step GroupSelectors.
+struct PaperPolicySpec {
+  // Where the prompt's selection scores come from: the trace's prompt queries (their mean attention weights,
+  // as PaperSelector's multi-token append expects), or, for traces without them, decode step 0's query
+  // standing in for the prompt's (its weights over the prompt positions).
+  enum class Prompt { queries, first_decode };
+  PaperSpec mechanism;
+  Prompt prompt = Prompt::queries;
+};
+
 struct PolicyNeeds {
   bool scores = false;    // StepView::logits
   int summary_block = 0;  // StepView::summaries with this block size (0: none)
@@ -127,6 +141,8 @@ class Policy {
   virtual PolicyNeeds needs() const = 0;
   virtual std::unique_ptr<GroupSelector> make_selector(int layer, int kv_head, int group) const = 0;
   virtual const BudgetPlanner* planner() const { return nullptr; }
+  // Non-null for the paper policy: replay hands the whole trace to its stateful driver.
+  virtual const PaperPolicySpec* paper() const { return nullptr; }
   // The options it was made with (make_policy records them).
   const PolicyOptions& options() const { return options_; }
 

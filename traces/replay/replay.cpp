@@ -12,6 +12,8 @@
 #include "kernels/cpu/selection.hpp"
 #include "kernels/cpu/sparse_attention.hpp"
 #include "kernels/cpu/thread_pool.hpp"
+#include "traces/replay/output_quality.hpp"
+#include "traces/replay/paper_replay.hpp"
 
 namespace hgca::traces {
 
@@ -271,20 +273,10 @@ class Replayer {
   }
 
   void record_quality(const float* exact, const float* hgca, float lse_e, float lse_h, size_t at) {
-    double diff = 0, ne = 0, nh = 0, dot = 0;
-    for (int i = 0; i < d_; ++i) {
-      const double e = exact[i], h = hgca[i];
-      diff += (h - e) * (h - e);
-      ne += e * e;
-      nh += h * h;
-      dot += h * e;
-    }
-    r_.rel_l2[at] = static_cast<float>(ne > 0 ? std::sqrt(diff / ne) : std::sqrt(diff));
-    r_.cosine[at] = static_cast<float>(ne > 0 && nh > 0 ? dot / std::sqrt(ne * nh) : (ne == nh ? 1.0 : 0.0));
-    // exp(lse_h - lse_e) is the exact softmax weight of the attended positions; fp32 rounding can put a full
-    // coverage a hair above 1.
-    const double m = std::exp(static_cast<double>(lse_h) - static_cast<double>(lse_e));
-    r_.mass[at] = static_cast<float>(std::clamp(std::isfinite(m) ? m : 0.0, 0.0, 1.0));
+    const detail::OutputQuality q = detail::compare_outputs(exact, hgca, d_, lse_e, lse_h);
+    r_.rel_l2[at] = q.rel_l2;
+    r_.cosine[at] = q.cosine;
+    r_.mass[at] = q.mass;
   }
 
   const TraceSource& trace_;
@@ -323,6 +315,7 @@ void validate(const TraceMeta& m, const ReplayOptions& o) {
 }  // namespace
 
 namespace {
+ReplayResult replay_per_step(const TraceSource& trace, const Policy& policy, const ReplayOptions& options);
 double process_cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -333,6 +326,19 @@ double process_cpu_seconds() {
 ReplayResult replay(const TraceSource& trace, const Policy& policy, const ReplayOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = process_cpu_seconds();
+  ReplayResult r;
+  if (policy.paper()) {
+    r = detail::replay_paper(trace, policy, options);
+  } else {
+    r = replay_per_step(trace, policy, options);
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.cpu_seconds = process_cpu_seconds() - cpu_start;
+  return r;
+}
+
+namespace {
+ReplayResult replay_per_step(const TraceSource& trace, const Policy& policy, const ReplayOptions& options) {
   const TraceMeta& m = trace.meta();
   validate(m, options);
   ReplayResult r;
@@ -365,9 +371,8 @@ ReplayResult replay(const TraceSource& trace, const Policy& policy, const Replay
   r.kv_bytes = attended * m.num_layers * m.num_kv_heads * m.head_dim * 2.0 * sizeof(float);
 
   Replayer(trace, policy, options, r).run();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.cpu_seconds = process_cpu_seconds() - cpu_start;
   return r;
 }
+}  // namespace
 
 }  // namespace hgca::traces

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,30 @@ struct ReplayOptions {
   std::int64_t sinks = 0;         // S first positions on the "GPU"; S <= prompt_length
   int threads = 1;                // results do not depend on it
   bool keep_selections = false;   // keep every step's lists in ReplayResult::selections (tests, debugging)
+};
+
+// What only the paper policy (HGCA as published, docs/REPLAY.md) produces. Its GPU part is the recall region
+// plus the block window (they change with the evictions, unlike --window), its CPU part each head's sparse
+// set; beside it replay runs the oracle at the same per-head budget: each query head attends, on the CPU, the
+// top-(its sparse-set size) CPU-only positions by true attention weight.
+struct PaperReplayData {
+  std::string scope;                    // "q-head" or "kv-head": who owns a sparse set
+  int selection_heads = 0;              // query heads, or KV heads with scope kv-head
+  std::string prompt;                   // "queries" or "first-decode" (PaperPolicySpec::Prompt)
+  std::int64_t prompt_queries_used = 0; // prompt queries whose mean weights made the prompt's selection
+  // [step]
+  std::vector<std::int64_t> gpu_tokens;  // recall + window + the decoded token: what the GPU attends
+  // [layer][selection head][step]: sparse-set size the head attends at the step (before the step's eviction)
+  std::vector<std::int32_t> sparse_set;
+  // [layer][selection head][step]: tokens the head kept at the step's eviction (0 without one)
+  std::vector<std::int32_t> kept;
+  // [layer][q_head][step]: the oracle at the same per-head budget
+  std::vector<float> oracle_rel_l2, oracle_cosine, oracle_mass;
+
+  std::size_t set_index(int layer, int head, int step, std::int64_t steps) const {
+    return (static_cast<std::size_t>(layer) * static_cast<std::size_t>(selection_heads) + static_cast<std::size_t>(head)) *
+               static_cast<std::size_t>(steps) + static_cast<std::size_t>(step);
+  }
 };
 
 struct ReplayResult {
@@ -54,6 +79,9 @@ struct ReplayResult {
   std::vector<std::int64_t> keys_scored, summary_rows, state_entries, indices;  // SelectionCost
   // [layer][q_head][step] lists (absolute positions), only with keep_selections
   std::vector<std::vector<std::int32_t>> selections;
+  // Only for the paper policy; there `cpu_resident` is the CPU-only region (what a sparse set is chosen from)
+  // and `selected` the query head's sparse-set size.
+  std::optional<PaperReplayData> paper;
 
   double seconds = 0;             // wall time of replay()
   double cpu_seconds = 0;         // CPU time of the process during replay() (all threads): the speed on an
@@ -72,7 +100,9 @@ struct ReplayResult {
 };
 
 // Throws std::invalid_argument (one line) for options the trace cannot satisfy (window < 1, sinks beyond the
-// prompt, window + sinks covering the whole trace), TraceError for a bad trace.
+// prompt, window + sinks covering the whole trace), TraceError for a bad trace. The paper policy ignores a
+// zero --window (its window comes from the spec) and rejects any other window or sinks, and a trace without
+// prompt queries unless its spec says prompt=first-decode.
 ReplayResult replay(const TraceSource& trace, const Policy& policy, const ReplayOptions& options);
 
 }  // namespace hgca::traces

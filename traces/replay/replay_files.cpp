@@ -87,6 +87,25 @@ void write_h5_atomically(const std::string& path, const std::function<void(H5::H
   });
 }
 
+// The paper policy's own figures (docs/REPLAY.md): sparse-set growth and the oracle at the same budget.
+void write_paper_group(H5::H5File& f, const ReplayResult& r) {
+  const PaperReplayData& p = *r.paper;
+  const auto L = static_cast<hsize_t>(r.meta.num_layers), H = static_cast<hsize_t>(r.meta.num_q_heads),
+             S = static_cast<hsize_t>(p.selection_heads), T = static_cast<hsize_t>(r.meta.decode_steps);
+  H5::Group g = f.createGroup("paper");
+  attr(g, "scope", p.scope);
+  attr(g, "selection_heads", std::int64_t{p.selection_heads});
+  attr(g, "prompt", p.prompt);
+  attr(g, "prompt_queries_used", p.prompt_queries_used);
+  dataset(g, "sparse_set", p.sparse_set, {L, S, T},
+          "sparse-set size per [layer][selection head][step] (selection head: query head, or KV head with scope kv-head)");
+  dataset(g, "kept", p.kept, {L, S, T}, "tokens the selection head kept at the step's eviction (0: none)");
+  dataset(g, "gpu_tokens", p.gpu_tokens, {T}, "tokens the GPU attends at the step: recall + window + the new token");
+  dataset(g, "oracle_rel_l2", p.oracle_rel_l2, {L, H, T}, "relative L2 error of the oracle at the same per-head budget");
+  dataset(g, "oracle_cosine", p.oracle_cosine, {L, H, T}, "cosine similarity of the oracle at the same per-head budget");
+  dataset(g, "oracle_mass", p.oracle_mass, {L, H, T}, "mass recovered by the oracle at the same per-head budget");
+}
+
 }  // namespace
 
 void write_replay_results(const ReplayResult& r, const std::string& path, const std::string& trace_label) {
@@ -131,6 +150,7 @@ void write_replay_results(const ReplayResult& r, const std::string& path, const 
     dataset(summary, "mass_mean", mass, {L, H}, "mean over steps");
     dataset(summary, "mass_min", massmin, {L, H}, "min over steps");
     dataset(summary, "selected_fraction", frac, {L, H}, "sum selected / sum CPU-resident over steps");
+    if (r.paper) write_paper_group(f, r);
   });
 }
 

@@ -73,6 +73,43 @@ CostStats summarize_cost(const ReplayResult& r, int layer, int kv_head) {
   return c;
 }
 
+PaperStats summarize_paper(const ReplayResult& r, int layer, int q_head) {
+  PaperStats s;
+  if (!r.paper) return s;
+  const PaperReplayData& p = *r.paper;
+  const int L = r.meta.num_layers, H = r.meta.num_q_heads;
+  const auto T = static_cast<int>(r.meta.decode_steps);
+  double heads = 0, samples = 0, rel = 0, cos = 0, mass = 0;
+  s.oracle_mass_min = 1;
+  for (int l = 0; l < L; ++l) {
+    if (layer >= 0 && l != layer) continue;
+    for (int h = 0; h < H; ++h) {
+      if (q_head >= 0 && h != q_head) continue;
+      ++heads;
+      s.set_first += r.selected[r.head_index(l, h, 0)];
+      s.set_last += r.selected[r.head_index(l, h, T - 1)];
+      for (int t = 0; t < T; ++t) {
+        const size_t i = r.head_index(l, h, t);
+        ++samples;
+        rel += p.oracle_rel_l2[i];
+        cos += p.oracle_cosine[i];
+        mass += p.oracle_mass[i];
+        s.oracle_mass_min = std::min<double>(s.oracle_mass_min, p.oracle_mass[i]);
+      }
+    }
+  }
+  if (heads > 0) {
+    s.set_first /= heads;
+    s.set_last /= heads;
+  }
+  if (samples > 0) {
+    s.oracle_rel_l2_mean = rel / samples;
+    s.oracle_cosine_mean = cos / samples;
+    s.oracle_mass_mean = mass / samples;
+  }
+  return s;
+}
+
 namespace {
 
 std::string fx(double v, int decimals) { return format_fixed(v, decimals); }
@@ -100,6 +137,87 @@ void json_cost(std::ostream& out, const CostStats& c) {
       << ", \"indices_fraction\": " << format_shortest(c.indices_fraction);
 }
 
+void paper_row(std::ostream& out, const std::string& layer, const std::string& head, const QualityStats& q,
+               const PaperStats& p) {
+  out << std::setw(6) << layer << std::setw(6) << head << std::setw(10) << fx(p.set_first, 1) << std::setw(10)
+      << fx(p.set_last, 1) << std::setw(10) << fx(p.set_last - p.set_first, 1) << std::setw(10) << fx(q.mass_mean, 4)
+      << std::setw(12) << fx(p.oracle_mass_mean, 4) << std::setw(10) << fx(q.rel_l2_mean, 5) << std::setw(12)
+      << fx(p.oracle_rel_l2_mean, 5) << "\n";
+}
+
+void print_paper(std::ostream& out, const ReplayResult& r) {
+  const PaperReplayData& p = *r.paper;
+  const TraceMeta& m = r.meta;
+  out << "\npaper: sparse sets per " << (p.scope == "kv-head" ? "KV head (shared by its query heads)" : "query head")
+      << "; prompt selection from "
+      << (p.prompt == "queries" ? std::to_string(p.prompt_queries_used) + " of " + std::to_string(m.prompt_length) +
+                                      " prompt queries (mean weights)"
+                                : std::string("decode step 0's query (prompt=first-decode)"))
+      << "; GPU attends " << p.gpu_tokens.front() << " .. " << p.gpu_tokens.back() << " tokens (recall + window + new)"
+      << ", CPU-only " << r.cpu_resident.front() << " .. " << r.cpu_resident.back() << "\n";
+  out << "oracle: per head and step, the top-(sparse-set size) CPU-only positions by true attention weight\n\n";
+  out << std::setw(6) << "layer" << std::setw(6) << "head" << std::setw(10) << "set@0" << std::setw(10) << "set@last"
+      << std::setw(10) << "growth" << std::setw(10) << "mass" << std::setw(12) << "mass_orcl" << std::setw(10) << "relL2"
+      << std::setw(12) << "relL2_orcl" << "\n";
+  for (int l = 0; l < m.num_layers; ++l) {
+    for (int h = 0; h < m.num_q_heads; ++h)
+      paper_row(out, std::to_string(l), std::to_string(h), summarize_quality(r, l, h), summarize_paper(r, l, h));
+    paper_row(out, std::to_string(l), "all", summarize_quality(r, l), summarize_paper(r, l));
+  }
+  paper_row(out, "all", "all", summarize_quality(r), summarize_paper(r));
+}
+
+void json_paper_stats(std::ostream& out, const PaperStats& p) {
+  out << "\"set_first\": " << format_shortest(p.set_first) << ", \"set_last\": " << format_shortest(p.set_last)
+      << ", \"oracle_rel_l2_mean\": " << format_shortest(p.oracle_rel_l2_mean)
+      << ", \"oracle_cosine_mean\": " << format_shortest(p.oracle_cosine_mean)
+      << ", \"oracle_mass_mean\": " << format_shortest(p.oracle_mass_mean)
+      << ", \"oracle_mass_min\": " << format_shortest(p.oracle_mass_min);
+}
+
+void json_paper(std::ostream& out, const ReplayResult& r) {
+  const PaperReplayData& p = *r.paper;
+  const TraceMeta& m = r.meta;
+  out << ", \"paper\": {\"scope\": " << json_string(p.scope) << ", \"prompt\": " << json_string(p.prompt)
+      << ", \"prompt_queries_used\": " << p.prompt_queries_used << ", \"gpu_tokens_first\": " << p.gpu_tokens.front()
+      << ", \"gpu_tokens_last\": " << p.gpu_tokens.back() << ", \"overall\": {";
+  json_paper_stats(out, summarize_paper(r));
+  out << "}, \"per_layer\": [";
+  for (int l = 0; l < m.num_layers; ++l) {
+    out << (l ? ", " : "") << "{\"layer\": " << l << ", ";
+    json_paper_stats(out, summarize_paper(r, l));
+    out << "}";
+  }
+  out << "], \"per_head\": [";
+  for (int l = 0; l < m.num_layers; ++l)
+    for (int h = 0; h < m.num_q_heads; ++h) {
+      out << (l || h ? ", " : "") << "{\"layer\": " << l << ", \"head\": " << h << ", ";
+      json_paper_stats(out, summarize_paper(r, l, h));
+      out << "}";
+    }
+  // Per decode step, means over every (layer, query head): how the sets grow and what that buys.
+  out << "], \"per_step\": [";
+  const double n = static_cast<double>(m.num_layers) * m.num_q_heads;
+  for (int t = 0; t < static_cast<int>(m.decode_steps); ++t) {
+    double set = 0, mass = 0, rel = 0, omass = 0, orel = 0;
+    for (int l = 0; l < m.num_layers; ++l)
+      for (int h = 0; h < m.num_q_heads; ++h) {
+        const size_t i = r.head_index(l, h, t);
+        set += r.selected[i];
+        mass += r.mass[i];
+        rel += r.rel_l2[i];
+        omass += p.oracle_mass[i];
+        orel += p.oracle_rel_l2[i];
+      }
+    out << (t ? ", " : "") << "{\"step\": " << t << ", \"gpu_tokens\": " << p.gpu_tokens[static_cast<size_t>(t)]
+        << ", \"cpu_only\": " << r.cpu_resident[static_cast<size_t>(t)] << ", \"set_mean\": " << format_shortest(set / n)
+        << ", \"mass_mean\": " << format_shortest(mass / n) << ", \"rel_l2_mean\": " << format_shortest(rel / n)
+        << ", \"oracle_mass_mean\": " << format_shortest(omass / n)
+        << ", \"oracle_rel_l2_mean\": " << format_shortest(orel / n) << "}";
+  }
+  out << "]}";
+}
+
 double gb_per_s(const ReplayResult& r) { return r.seconds > 0 ? r.kv_bytes / r.seconds / 1e9 : 0; }
 
 }  // namespace
@@ -110,7 +228,8 @@ void print_report(std::ostream& out, const ReplayResult& r, const std::string& t
       << " query heads (" << m.num_kv_heads << " KV), head_dim " << m.head_dim << ", prompt " << m.prompt_length
       << " + " << m.decode_steps << " decode steps\n";
   out << "policy " << r.policy << " (" << r.selection_method << (r.shared_kv ? ", shared per KV group" : ", per query head")
-      << "), window " << r.options.window << ", sinks " << r.options.sinks << "; CPU-resident entries per step "
+      << "), " << (r.paper ? "block window of " : "window ") << r.options.window
+      << (r.paper ? " + recall" : ", sinks " + std::to_string(r.options.sinks)) << "; CPU-resident entries per step "
       << r.cpu_resident.front() << " .. " << r.cpu_resident.back() << "\n\n";
   out << std::setw(6) << "layer" << std::setw(6) << "head" << std::setw(11) << "relL2" << std::setw(11) << "relL2max"
       << std::setw(10) << "cos" << std::setw(10) << "cos_min" << std::setw(10) << "mass" << std::setw(10) << "mass_min"
@@ -120,6 +239,7 @@ void print_report(std::ostream& out, const ReplayResult& r, const std::string& t
     row(out, std::to_string(l), "all", summarize_quality(r, l));
   }
   row(out, "all", "all", summarize_quality(r));
+  if (r.paper) print_paper(out, r);
   const CostStats c = summarize_cost(r);
   out << "\nselection cost per CPU-resident entry: keys scored " << fx(c.keys_scored_fraction, 4)
       << ", summary rows " << fx(c.summary_rows_fraction, 4) << ", accumulator entries " << fx(c.state_fraction, 4)
@@ -158,7 +278,9 @@ void print_json(std::ostream& out, const ReplayResult& r, const std::string& tra
       json_quality(out, summarize_quality(r, l, h));
       out << "}";
     }
-  out << "], \"speed\": {\"seconds\": " << format_shortest(r.seconds) << ", \"kv_bytes\": " << format_shortest(r.kv_bytes)
+  out << "]";
+  if (r.paper) json_paper(out, r);
+  out << ", \"speed\": {\"seconds\": " << format_shortest(r.seconds) << ", \"kv_bytes\": " << format_shortest(r.kv_bytes)
       << ", \"kv_bytes_per_s\": " << format_shortest(r.seconds > 0 ? r.kv_bytes / r.seconds : 0)
       << ", \"cpu_seconds\": " << format_shortest(r.cpu_seconds)
       << ", \"kv_bytes_per_cpu_s\": " << format_shortest(r.cpu_seconds > 0 ? r.kv_bytes / r.cpu_seconds : 0) << "}}\n";

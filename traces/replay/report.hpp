@@ -31,9 +31,18 @@ struct CostStats {
 };
 CostStats summarize_cost(const ReplayResult& r, int layer = -1, int kv_head = -1);
 
+// Paper policy only (r.paper): sparse-set growth and the oracle at the same per-head budget, over one query
+// head, one layer (q_head = -1) or everything (layer = -1). Set sizes are the query head's (its KV head's with
+// scope kv-head), averaged over the heads covered.
+struct PaperStats {
+  double set_first = 0, set_last = 0;  // sparse-set size at the first and the last decode step
+  double oracle_rel_l2_mean = 0, oracle_cosine_mean = 0, oracle_mass_mean = 0, oracle_mass_min = 0;
+};
+PaperStats summarize_paper(const ReplayResult& r, int layer = -1, int q_head = -1);
+
 // Tables for the terminal: one row per (layer, head), one per layer, one overall, then the speed.
 void print_report(std::ostream& out, const ReplayResult& r, const std::string& trace_label);
-// One JSON object (overall, per_layer, per_head, cost, speed).
+// One JSON object (overall, per_layer, per_head, cost, speed; and `paper` for the paper policy).
 void print_json(std::ostream& out, const ReplayResult& r, const std::string& trace_label);
 
 }  // namespace hgca::traces

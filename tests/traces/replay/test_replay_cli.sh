@@ -67,6 +67,45 @@ expect_error not-a-trace "$tmp/junk.h5" "$tmp/junk.h5" --policy topk:k=8 --windo
 expect_error no-policy "missing --policy" "$tmp/t.h5" --window 16
 expect_error no-window "missing --window" "$tmp/t.h5" --policy topk:k=8
 expect_error bad-number "--window" "$tmp/t.h5" --policy topk:k=8 --window lots
+# The paper policy (HGCA as published): window from its spec, no prompt queries in this trace so the
+# first-decode fallback; growth and oracle in the JSON, the same whatever --threads; its profile drives
+# `hgca run` with the paper preset.
+paper=paper:block=8,gpu_blocks=4,recall_blocks=1,keep_min=2,head_groups=2,prompt=first-decode
+check_paper='
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+p = a["paper"]
+assert a["policy"].startswith("paper:alpha=0.5,beta=0.5,keep_min=2,head_groups=2,block=8,gpu_blocks=4"), a["policy"]
+assert a["window"] == 32 and p["prompt"] == "first-decode" and p["scope"] == "q-head", p
+assert len(p["per_head"]) == 8 and len(p["per_layer"]) == 2 and len(p["per_step"]) == 8
+assert all(s["oracle_mass_mean"] >= s["mass_mean"] - 1e-6 for s in p["per_step"]), p["per_step"]
+assert all(x["set_mean"] <= y["set_mean"] for x, y in zip(p["per_step"], p["per_step"][1:])), p["per_step"]
+assert p["overall"]["set_last"] >= p["overall"]["set_first"] >= 2, p["overall"]
+assert p["overall"]["oracle_mass_mean"] >= a["overall"]["mass_mean"] - 1e-6, (p["overall"], a["overall"])
+for d in (a, b): d.pop("speed"); d.pop("threads")
+assert a == b, "paper results differ between thread counts"
+'
+"$hgca" replay "$tmp/t.h5" --policy "$paper" --json --threads 1 -o "$tmp/paper.h5" --profile "$tmp/paperp.h5" \
+    >"$tmp/pa.json" 2>"$tmp/err" \
+  && "$hgca" replay "$tmp/t.h5" --policy "$paper" --json --threads 2 >"$tmp/pb.json" 2>>"$tmp/err" \
+  && "$python" -c "$check_paper" "$tmp/pa.json" "$tmp/pb.json" && ok || fail "paper json: $(cat "$tmp/err")"
+"$hgca" replay "$tmp/t.h5" --policy "$paper" >"$tmp/paper.txt" 2>"$tmp/err" \
+  && grep -q 'set@last' "$tmp/paper.txt" && grep -q 'mass_orcl' "$tmp/paper.txt" && ok || fail "paper table: $(cat "$tmp/err")"
+cat >"$tmp/paper-run.yaml" <<YAML
+hardware: device-h100
+model: tinylm-code-8l
+workload: {batch: 1, prompt: 2048, decode: 16}
+system:
+  strategy: hgca
+  preset: paper
+  selection: {source: profile, path: $tmp/paperp.h5}
+YAML
+"$hgca" run "$tmp/paper-run.yaml" -o "$tmp/paper-run.h5" >"$tmp/run.txt" 2>"$tmp/err" && grep -q ' ok' "$tmp/run.txt" \
+  && ok || fail "hgca run with the paper profile: $(cat "$tmp/err") $(cat "$tmp/run.txt")"
+expect_error paper-no-prompt-queries "stores no prompt queries" "$tmp/t.h5" --policy paper:block=8,gpu_blocks=4
+expect_error paper-window "--window 16 does not apply to policy paper" "$tmp/t.h5" --policy "$paper" --window 16
+expect_error paper-bad-key 'unknown key "k" for paper' "$tmp/t.h5" --policy paper:k=3
+
 # An output that cannot be written: exit 1.
 "$hgca" replay "$tmp/t.h5" --policy topk:k=8 --window 16 -o "$tmp/t.h5/x.h5" >/dev/null 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "cannot write" "$tmp/err" && ok || fail "unwritable output: $(cat "$tmp/err")"
