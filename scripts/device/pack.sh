@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-cuda}
 dest=$root/.devbuild
-targets="hgca_cuda_tests hgca_hybrid_tests hgca_kernels_tests hgca_cuda_bench hgca_kernel_bench hgca"
+targets="hgca_cuda_tests hgca_hybrid_tests hgca_kernels_tests hgca_cuda_bench hgca_kernel_bench hgca calibration_microbench_tests"
 cmake --build "$build" -j2 --target $targets
 rm -rf "$dest"
 mkdir -p "$dest/bin" "$dest/lib"
@@ -25,6 +25,8 @@ for b in "$dest"/bin/*; do
 done | sort -u | while read -r lib; do
   case "$(basename "$lib")" in
     libc.so*|libm.so*|libpthread.so*|libdl.so*|librt.so*|ld-linux*|libgcc_s.so*|libstdc++.so*|libcuda.so*) ;;
+    # cuBLAS is hundreds of MB; the device machine has it (CUDA 13.0 in /usr/local/cuda, on run_all.sh's path).
+    libcublas.so*|libcublasLt.so*) ;;
     *) cp -L "$lib" "$dest/lib/" ;;
   esac
 done

@@ -15,7 +15,8 @@ if [ ! -d "$dir" ] && [ -f "$root/build-devpack/devbuild.tar.xz" ]; then
 fi
 OUT=${OUT:-/tmp/hgca-device}
 mkdir -p "$OUT"
-export LD_LIBRARY_PATH="$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# cuBLAS is not packed (pack.sh): it comes from the device machine's CUDA 13.0.
+export LD_LIBRARY_PATH="$dir/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 bin=$dir/bin
 status=0
 note() { echo "== $*" | tee -a "$OUT/summary.txt"; }

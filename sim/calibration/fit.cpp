@@ -53,6 +53,17 @@ std::vector<Parameter> parameters_of(const HardwareProfile& hw) {
   ps.push_back({"gpu.vector_flops", HardwarePart::Gpu, QuantityKind::FlopRate, kMinRate, kInf,
                 [](const HardwareProfile& h) { return h.gpu.vector_flops; },
                 [](HardwareProfile& h, double v) { h.gpu.vector_flops = v; }});
+  // Fixed device time per kernel kind, added to the roofline (sim/hw/gpu_cost.hpp): before kernel_min, which
+  // an affine kernel time makes redundant wherever the fixed term is larger.
+  ps.push_back({"gpu.attention_fixed", HardwarePart::Gpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.gpu.attention_fixed_s; },
+                [](HardwareProfile& h, double v) { h.gpu.attention_fixed_s = v; }});
+  ps.push_back({"gpu.gemm_fixed", HardwarePart::Gpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.gpu.gemm_fixed_s; },
+                [](HardwareProfile& h, double v) { h.gpu.gemm_fixed_s = v; }});
+  ps.push_back({"gpu.vector_fixed", HardwarePart::Gpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.gpu.vector_fixed_s; },
+                [](HardwareProfile& h, double v) { h.gpu.vector_fixed_s = v; }});
   ps.push_back({"gpu.kernel_launch", HardwarePart::Gpu, QuantityKind::Duration, 0, kInf,
                 [](const HardwareProfile& h) { return h.gpu.kernel_launch_s; },
                 [](HardwareProfile& h, double v) { h.gpu.kernel_launch_s = v; }});
@@ -384,6 +395,10 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
     std::vector<int> free;
     for (size_t i = 0; i < params.size(); ++i) {
       if (params[i].part != part) continue;
+      if (std::find(options.hold.begin(), options.hold.end(), params[i].key) != options.hold.end()) {
+        results[i].reason = "held at its base value (--hold)";
+        continue;
+      }
       if (part_rows.empty())
         results[i].reason = "no " + std::string(to_string(part)) + " rows in the table";
       else

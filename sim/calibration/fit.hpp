@@ -57,6 +57,9 @@ struct FitOptions {
   double max_relative_error = 0.2;  // a fitted parameter must be known to within this (one standard error)
   double noise_floor = 0.01;        // relative noise assumed for deciding what the rows determine
   int max_iterations = 60;
+  // Parameter keys (as in ParameterResult::key) kept at their base values: e.g. the fixed kernel costs, to
+  // see how the plain roofline does on the same rows.
+  std::vector<std::string> hold;
 };
 
 struct FitResult {

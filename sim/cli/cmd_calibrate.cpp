@@ -1,8 +1,9 @@
 // hgca calibrate: a hardware profile fitted to measured primitive timings (docs/CALIBRATION.md).
 //
 // --from-measurements reads a table of timings taken elsewhere (a paper's artifact, a PyTorch script, a
-// colleague's machine). Running our own microbenchmarks on this machine (issue 5) will produce the same table
-// and hand it to the same fit, so both modes write the same kind of profile.
+// colleague's machine). Without it, the microbenchmarks (kernels/microbench) measure this machine, write the
+// same table (NAME.measurements.csv, and NAME.calibration.h5) and hand it to the same fit, so both modes
+// write the same kind of profile; the measured one is stamped with the machine, driver and date.
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -11,9 +12,15 @@
 
 #include "sim/calibration/fit.hpp"
 #include "sim/calibration/measurements.hpp"
+#include "sim/calibration/measurements_h5.hpp"
 #include "sim/calibration/report.hpp"
 #include "sim/cli/common.hpp"
 #include "sim/config/loader.hpp"
+#include "sim/results/atomic_file.hpp"
+
+#ifdef HGCA_HAVE_MICROBENCH
+#include "kernels/microbench/microbench.hpp"
+#endif
 
 namespace hgca::cli {
 
@@ -36,18 +43,82 @@ std::string command_line(const Args& args) {
   return s;
 }
 
+// `stem.ext` beside `out` (configs/hw/NAME.yaml -> configs/hw/NAME.measurements.csv).
+std::string beside(const std::string& out, const std::string& suffix) {
+  std::filesystem::path p(out);
+  return (p.parent_path() / (p.stem().string() + suffix)).string();
+}
+
+#ifdef HGCA_HAVE_MICROBENCH
+// Runs the microbenchmarks on this machine and writes the table (CSV, atomically) and its HDF5 copy.
+// Returns 0, or the exit status of a failure (its line already printed).
+int measure(const std::string& csv_path, const std::string& h5_path, bool quick, MachineStamp& stamp,
+            const std::string& command) {
+  namespace mb = hgca::kernels::microbench;
+  std::string why;
+  if (!mb::gpu_available(&why)) {
+    std::cerr << "hgca calibrate: no usable GPU here (" << why
+              << "); run it on the machine to calibrate, or fit timings from elsewhere with --from-measurements FILE.csv\n";
+    return 2;
+  }
+  mb::Options options;
+  options.quick = quick;
+  options.log = [](const std::string& line) { std::cerr << "  " << line << "\n"; };
+  const mb::MachineInfo info = mb::machine_info();
+  stamp.gpu = info.gpu;
+  stamp.driver = info.driver;
+  stamp.cuda_runtime = info.cuda_runtime;
+  stamp.cpu = info.cpu;
+  stamp.host = info.host;
+  std::vector<mb::Row> rows;
+  try {
+    std::cerr << "hgca calibrate: measuring " << info.gpu << " and " << info.cpu << (quick ? " (quick grid)" : "") << "\n";
+    rows = mb::run_gpu(options);
+    const std::vector<mb::Row> cpu = mb::run_cpu(options);
+    rows.insert(rows.end(), cpu.begin(), cpu.end());
+  } catch (const std::exception& e) {
+    std::cerr << "hgca calibrate: a microbenchmark failed: " << e.what() << "\n";
+    return 1;
+  }
+  try {
+    write_file_atomically(csv_path, [&](std::ostream& out) {
+      out << "# " << command << "\n# machine: " << stamp.gpu << ", driver " << stamp.driver << ", CUDA runtime "
+          << stamp.cuda_runtime << "; " << stamp.cpu << "; host " << stamp.host << "; " << stamp.date << "\n";
+      mb::write_csv(out, rows);
+    });
+    const MeasurementTable table = read_measurements(csv_path);  // the schema check of what was written
+    write_measurements_h5(h5_path, table.rows,
+                          {{"command", command}, {"gpu", stamp.gpu}, {"driver", stamp.driver},
+                           {"cuda_runtime", stamp.cuda_runtime}, {"cpu", stamp.cpu}, {"host", stamp.host},
+                           {"date", stamp.date}, {"measurements", csv_path}});
+  } catch (const std::exception& e) {
+    std::cerr << "hgca calibrate: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "hgca calibrate: wrote " << rows.size() << " rows to " << csv_path << " and " << h5_path << "\n";
+  return 0;
+}
+#endif
+
 }  // namespace
 
 int cmd_calibrate(const Args& args) {
   namespace po = boost::program_options;
   po::options_description opts(
-      "hgca calibrate --from-measurements FILE.csv --base PROFILE --out configs/hw/NAME.yaml [options]");
-  std::string measurements, base, out, name;
+      "hgca calibrate --out configs/hw/NAME.yaml [--base PROFILE] [--quick] [--measurements-out X.csv]\n"
+      "hgca calibrate --from-measurements FILE.csv --base PROFILE [--out configs/hw/NAME.yaml] [options]");
+  std::string measurements, base, out, name, measurements_out;
+  bool quick = false;
   std::vector<std::string> checks;
   bool show_rows = false;
   FitOptions fit_options;
   opts.add_options()("help,h", "this help")(
-      "from-measurements", po::value(&measurements), "CSV of measured primitive timings (docs/CALIBRATION.md)")(
+      "from-measurements", po::value(&measurements), "CSV of measured primitive timings (docs/CALIBRATION.md); "
+                                                     "without it, the microbenchmarks measure this machine (needs a GPU)")(
+      "quick", po::bool_switch(&quick), "microbenchmarks: a tiny grid (a smoke test, not a calibration)")(
+      "measurements-out", po::value(&measurements_out),
+      "microbenchmarks: where to write the table (default: beside --out, NAME.measurements.csv; the HDF5 copy "
+      "goes beside it as NAME.calibration.h5)")(
       "base", po::value(&base), "profile to start from: a name in configs/hw or a path; parameters the data "
                                 "cannot determine keep its values")(
       "out", po::value(&out), "where to write the fitted profile (written atomically); without it, only the report")(
@@ -55,6 +126,8 @@ int cmd_calibrate(const Args& args) {
       "check", po::value(&checks)->composing(),
       "another CSV to predict with the fitted profile, without fitting to it (repeatable): cross-validation")(
       "rows", po::bool_switch(&show_rows), "print every row: measured, predicted, error")(
+      "hold", po::value(&fit_options.hold)->composing(),
+      "a parameter key to keep at its base value, e.g. gpu.attention_fixed (repeatable)")(
       "max-error", po::value(&fit_options.max_relative_error)->default_value(0.2),
       "a parameter counts as determined when one standard error is below this share of its value");
   const po::options_description hidden;
@@ -65,9 +138,31 @@ int cmd_calibrate(const Args& args) {
     std::cout << opts;
     return 0;
   }
-  if (measurements.empty()) {
-    std::cerr << "hgca calibrate: running the microbenchmarks on this machine is not available yet (issue 5); "
-                 "give timings measured elsewhere with --from-measurements FILE.csv\n";
+  MachineStamp stamp;
+  const bool measuring = measurements.empty();
+  if (measuring) {
+    if (out.empty()) {
+      std::cerr << "hgca calibrate: missing --out configs/hw/NAME.yaml (where the profile of this machine goes), or "
+                   "--from-measurements FILE.csv to fit timings from elsewhere\n";
+      return 2;
+    }
+    if (base.empty()) base = "device-h100";  // only its capacities, counts and names survive a full calibration
+    if (measurements_out.empty()) measurements_out = beside(out, ".measurements.csv");
+    stamp.date = utc_date();
+#ifdef HGCA_HAVE_MICROBENCH
+    std::string h5 = measurements_out;
+    if (h5.size() > 17 && h5.substr(h5.size() - 17) == ".measurements.csv") h5 = h5.substr(0, h5.size() - 17);
+    else h5 = std::filesystem::path(h5).replace_extension().string();
+    if (const int rc = measure(measurements_out, h5 + ".calibration.h5", quick, stamp, command_line(args)); rc != 0) return rc;
+    measurements = measurements_out;
+#else
+    std::cerr << "hgca calibrate: this hgca was built without the microbenchmarks (they need HGCA_CUDA=ON and "
+                 "cuBLAS); rebuild with CUDA, or fit timings from elsewhere with --from-measurements FILE.csv\n";
+    return 2;
+#endif
+  } else if (quick || !measurements_out.empty()) {
+    std::cerr << "hgca calibrate: --quick and --measurements-out belong to the microbenchmark mode, not to "
+                 "--from-measurements\n";
     return 2;
   }
   if (base.empty()) {
@@ -93,7 +188,8 @@ int cmd_calibrate(const Args& args) {
     return 2;
   }
 
-  const FitResult fit = fit_profile(base_profile, table.rows, fit_options);
+  FitResult fit = fit_profile(base_profile, table.rows, fit_options);
+  if (measuring) fit.profile.machine = stamp;
   std::cout << "Fitted " << table.rows.size() << " rows of " << measurements << " on base " << base_profile.name << "\n\n"
             << parameter_table(fit) << "\nError on the fitted rows:\n"
             << error_table(fit.rows);
@@ -108,9 +204,9 @@ int cmd_calibrate(const Args& args) {
     std::cout << "\nNo --out given: no profile written.\n";
     return 0;
   }
-  const CalibrationStamp stamp{measurements, base, utc_date(), command_line(args)};
+  const CalibrationStamp written{measurements, base, measuring ? stamp.date : utc_date(), command_line(args)};
   try {
-    write_profile(out, calibrated_profile_yaml(fit, name, stamp));
+    write_profile(out, calibrated_profile_yaml(fit, name, written));
   } catch (const ConfigError& e) {  // the fitted profile does not load: a bug, not bad input
     std::cerr << "hgca calibrate: the fitted profile does not load (" << e.what() << "); nothing written\n";
     return 1;
@@ -123,8 +219,8 @@ int cmd_calibrate(const Args& args) {
 }
 
 HGCA_COMMAND("calibrate",
-             "--from-measurements FILE.csv --base PROFILE --out configs/hw/NAME.yaml [--check FILE.csv]... [--rows]\n"
-             "                              fit a hardware profile to measured primitive timings",
+             "--out configs/hw/NAME.yaml [--quick] | --from-measurements FILE.csv --base PROFILE [--out ...]\n"
+             "                              measure this machine (or take timings from elsewhere) and fit a hardware profile",
              cmd_calibrate);
 
 }  // namespace hgca::cli

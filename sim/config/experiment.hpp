@@ -25,6 +25,13 @@ struct GpuSpec {
   double vector_flops = 0;       // FLOP/s without tensor cores (softmax, elementwise)
   double kernel_launch_s = 0;    // host-thread time to launch one kernel
   double kernel_min_s = 0;       // shortest possible kernel on the device (ramp-up, tail)
+  // Fixed device time of one kernel of a kind, added to its roofline time (docs/CALIBRATION.md, "The GPU
+  // kernel model"): grid launch and ramp-up, the tail of the last wave, a split-combine pass. Measured decode
+  // attention is affine in the bytes it reads (about 20 us + bytes / 3.08 TB/s on an H100), which no
+  // max(kernel_min, roofline) reproduces. 0 (the default) is the plain roofline of older profiles.
+  double attention_fixed_s = 0;  // KernelKind::Attention
+  double gemm_fixed_s = 0;       // KernelKind::Gemm
+  double vector_fixed_s = 0;     // merges, elementwise and selection kernels
 };
 
 struct LinkDirectionSpec {
@@ -67,10 +74,24 @@ struct HostSpec {
   bool shares_cpu_core = false;  // the host thread runs on one of cpu.cores, which attention workers then lack
 };
 
+// Where a profile written by `hgca calibrate`'s microbenchmarks was measured (the `machine:` map); empty
+// fields in other profiles. Stale profiles are the common failure of measured cost models: this says which
+// machine, driver and date the figures belong to.
+struct MachineStamp {
+  std::string gpu;           // device name as the driver reports it
+  std::string driver;        // CUDA driver version, e.g. "13.0"
+  std::string cuda_runtime;  // CUDA runtime version the benchmarks were built with
+  std::string cpu;           // CPU model name
+  std::string host;          // host name
+  std::string date;          // UTC, ISO 8601
+  bool empty() const { return gpu.empty() && driver.empty() && cuda_runtime.empty() && cpu.empty() && host.empty() && date.empty(); }
+};
+
 struct HardwareProfile {
   std::string name;
   std::string source;      // where the figures come from
   bool calibrated = false; // true only for profiles written by `hgca calibrate`
+  MachineStamp machine;    // set by `hgca calibrate --out` when it measured this machine itself
   GpuSpec gpu;
   PcieSpec pcie;
   CpuSpec cpu;

@@ -49,6 +49,11 @@ GpuSpec read_gpu(const MapReader& r) {
   gpu.kernel_min_s = r.duration("kernel_min");
   require_non_negative(r, "kernel_min", gpu.kernel_min_s, format_duration(gpu.kernel_min_s),
                        "a duration such as '2 us'");
+  for (auto [key, field] : {std::pair{"attention_fixed", &gpu.attention_fixed_s}, std::pair{"gemm_fixed", &gpu.gemm_fixed_s},
+                            std::pair{"vector_fixed", &gpu.vector_fixed_s}}) {
+    *field = r.duration(key, 0.0);
+    require_non_negative(r, key, *field, format_duration(*field), "a duration such as '20 us', or 0");
+  }
   return gpu;
 }
 
@@ -153,13 +158,17 @@ HostSpec read_host(const MapReader& r) {
 }  // namespace
 
 HardwareProfile read_hardware(const Node& doc, const std::string& path, const std::string& default_name) {
-  const MapReader r(doc, path, {"name", "calibrated", "source", "gpu", "pcie", "cpu", "host"});
+  const MapReader r(doc, path, {"name", "calibrated", "source", "machine", "gpu", "pcie", "cpu", "host"});
   HardwareProfile hw;
   hw.name = r.text("name", default_name);
   hw.source = r.text("source", "");
   hw.calibrated = r.flag("calibrated", false);
+  const MapReader m = r.optional_child("machine", {"gpu", "driver", "cuda_runtime", "cpu", "host", "date"});
+  hw.machine = {m.text("gpu", ""), m.text("driver", ""), m.text("cuda_runtime", ""),
+                m.text("cpu", ""),  m.text("host", ""),   m.text("date", "")};
   hw.gpu = read_gpu(r.child("gpu", {"name", "memory", "reserved", "hbm_bandwidth", "hbm_efficiency", "matmul_flops",
-                                    "matmul_efficiency", "vector_flops", "kernel_launch", "kernel_min"}));
+                                    "matmul_efficiency", "vector_flops", "kernel_launch", "kernel_min",
+                                    "attention_fixed", "gemm_fixed", "vector_fixed"}));
   hw.pcie = read_pcie(
       r.child("pcie", {"h2d", "d2h", "duplex_bandwidth", "pageable_bandwidth", "copy_engines_per_direction"}));
   hw.cpu = read_cpu(r.child("cpu", {"name", "cores", "sockets", "memory", "bandwidth_by_threads", "flops_per_core",

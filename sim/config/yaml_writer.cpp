@@ -20,6 +20,17 @@ void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
   put(out, "name", hw.name);
   put(out, "calibrated", hw.calibrated);
   put(out, "source", hw.source);
+  if (!hw.machine.empty()) {
+    const MachineStamp& m = hw.machine;
+    out << YAML::Key << "machine" << YAML::Value << YAML::BeginMap;
+    put(out, "gpu", m.gpu);
+    put(out, "driver", m.driver);
+    put(out, "cuda_runtime", m.cuda_runtime);
+    put(out, "cpu", m.cpu);
+    put(out, "host", m.host);
+    put(out, "date", m.date);
+    out << YAML::EndMap;
+  }
 
   const GpuSpec& g = hw.gpu;
   out << YAML::Key << "gpu" << YAML::Value << YAML::BeginMap;
@@ -33,6 +44,10 @@ void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
   put(out, "vector_flops", format_flop_rate(g.vector_flops));
   put(out, "kernel_launch", format_duration(g.kernel_launch_s));
   put(out, "kernel_min", format_duration(g.kernel_min_s));
+  // The fixed per-kernel costs only when set: a profile without them reads back the same (they default to 0).
+  if (g.attention_fixed_s > 0) put(out, "attention_fixed", format_duration(g.attention_fixed_s));
+  if (g.gemm_fixed_s > 0) put(out, "gemm_fixed", format_duration(g.gemm_fixed_s));
+  if (g.vector_fixed_s > 0) put(out, "vector_fixed", format_duration(g.vector_fixed_s));
   out << YAML::EndMap;
 
   const PcieSpec& p = hw.pcie;

@@ -35,7 +35,9 @@ TEST(ShippedConfigs, EveryHardwareProfileLoads) {
     EXPECT_EQ(hw.name, f.stem().string());
     EXPECT_FALSE(hw.source.empty());
     // Only `hgca calibrate` writes calibrated: true, and it stamps the source.
-    if (hw.calibrated) EXPECT_NE(hw.source.find("hgca calibrate"), std::string::npos);
+    if (hw.calibrated) {
+      EXPECT_NE(hw.source.find("hgca calibrate"), std::string::npos);
+    }
     EXPECT_GT(hw.cpu.cores, 0);
     EXPECT_GE(hw.cpu.cores, hw.cpu.bandwidth_by_threads.back().first);
   }

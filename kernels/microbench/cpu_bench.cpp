@@ -1,0 +1,249 @@
+// CPU primitives: streaming reads and gathered rows against thread count, and sparse decode attention with
+// its key-scan selection, as the simulator's CPU pool charges them (docs/CALIBRATION.md).
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "kernels/cpu/half.hpp"
+#include "kernels/cpu/selection.hpp"
+#include "kernels/cpu/sparse_attention.hpp"
+#include "kernels/cpu/thread_pool.hpp"
+#include "kernels/microbench/microbench.hpp"
+#include "kernels/microbench/timing.hpp"
+
+namespace hgca::kernels::microbench {
+namespace {
+
+void say(const Options& o, const std::string& s) {
+  if (o.log) o.log(s);
+}
+
+std::vector<int> thread_grid(const Options& o) {
+  if (!o.cpu_threads.empty()) return o.cpu_threads;
+  const int all = o.max_threads > 0 ? o.max_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<int> t = o.quick ? std::vector<int>{1, all} : std::vector<int>{1, 2, 4, 8, all};
+  t.erase(std::remove_if(t.begin(), t.end(), [all](int x) { return x > all; }), t.end());
+  std::sort(t.begin(), t.end());
+  t.erase(std::unique(t.begin(), t.end()), t.end());
+  return t;
+}
+
+// Sums 64-bit words with four independent accumulators (enough loads in flight to stream at DRAM speed).
+std::uint64_t sum_words(const std::uint64_t* p, std::size_t n) {
+  std::uint64_t a = 0, b = 0, c = 0, d = 0;
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a += p[i];
+    b += p[i + 1];
+    c += p[i + 2];
+    d += p[i + 3];
+  }
+  for (; i < n; ++i) a += p[i];
+  return a + b + c + d;
+}
+
+struct AlignedFree {
+  void operator()(std::uint64_t* p) const { std::free(p); }
+};
+using Words = std::unique_ptr<std::uint64_t[], AlignedFree>;
+Words alloc_words(std::size_t n) {
+  void* p = std::aligned_alloc(64, ((n * 8 + 63) / 64) * 64);
+  if (!p) throw std::runtime_error("microbench: cannot allocate " + std::to_string(n * 8) + " bytes");
+  return Words(static_cast<std::uint64_t*>(p));
+}
+
+volatile std::uint64_t g_sink;  // keeps the reads from being optimised away
+
+// `threads` threads each stream bytes / threads from a buffer far larger than the caches (touched first,
+// in parallel, so its pages are spread as a real KV cache's would be).
+void bench_stream(const Options& o, std::vector<Row>& rows) {
+  const double bytes = o.cpu_stream_bytes > 0 ? o.cpu_stream_bytes : o.quick ? 64.0 * (1 << 20) : 1024.0 * (1 << 20);
+  const std::size_t words = static_cast<std::size_t>(bytes) / 8;
+  Words buf = alloc_words(words);
+  for (int t : thread_grid(o)) {
+    ThreadPool pool(t);
+    pool.parallel_for(t, Partition::static_round_robin, [&](std::int64_t task, int) {
+      const std::size_t lo = words * task / t, hi = words * (task + 1) / t;
+      for (std::size_t i = lo; i < hi; ++i) buf[i] = i * 0x9E3779B97F4A7C15ull;
+    });
+    std::vector<std::uint64_t> sums(static_cast<size_t>(t));
+    const double s = median_seconds(1, o.quick ? 3 : 5, [&] {
+      return wall_seconds([&] {
+        pool.parallel_for(t, Partition::static_round_robin, [&](std::int64_t task, int) {
+          const std::size_t lo = words * task / t, hi = words * (task + 1) / t;
+          sums[task] = sum_words(buf.get() + lo, hi - lo);
+        });
+      });
+    });
+    g_sink = std::accumulate(sums.begin(), sums.end(), std::uint64_t{0});
+    Row r;
+    r.primitive = "cpu_stream";
+    r.bytes = static_cast<double>(words * 8);
+    r.threads = t;
+    r.time_s = s;
+    r.note = std::to_string(static_cast<int>(words * 8 / s / 1e9 + 0.5)) + " GB/s";
+    rows.push_back(r);
+    say(o, "cpu_stream threads=" + std::to_string(t) + " " + r.note);
+  }
+}
+
+// The same volume as 256-byte rows (a 128-dim fp16 KV row) at random positions: what sparse attention reads.
+void bench_gather(const Options& o, std::vector<Row>& rows) {
+  constexpr std::size_t kRowWords = 32;  // 256 B
+  const double bytes = o.cpu_stream_bytes > 0 ? o.cpu_stream_bytes : o.quick ? 64.0 * (1 << 20) : 1024.0 * (1 << 20);
+  const std::size_t n_rows = static_cast<std::size_t>(bytes) / (kRowWords * 8);
+  Words buf = alloc_words(n_rows * kRowWords);
+  std::vector<std::uint32_t> order(n_rows);
+  std::iota(order.begin(), order.end(), 0u);
+  std::shuffle(order.begin(), order.end(), std::mt19937_64(42));
+  for (int t : thread_grid(o)) {
+    ThreadPool pool(t);
+    pool.parallel_for(t, Partition::static_round_robin, [&](std::int64_t task, int) {
+      const std::size_t lo = n_rows * kRowWords * task / t, hi = n_rows * kRowWords * (task + 1) / t;
+      for (std::size_t i = lo; i < hi; ++i) buf[i] = i;
+    });
+    std::vector<std::uint64_t> sums(static_cast<size_t>(t));
+    const double s = median_seconds(1, o.quick ? 3 : 5, [&] {
+      return wall_seconds([&] {
+        pool.parallel_for(t, Partition::static_round_robin, [&](std::int64_t task, int) {
+          const std::size_t lo = n_rows * task / t, hi = n_rows * (task + 1) / t;
+          std::uint64_t acc = 0;
+          for (std::size_t i = lo; i < hi; ++i) acc += sum_words(buf.get() + std::size_t{order[i]} * kRowWords, kRowWords);
+          sums[task] = acc;
+        });
+      });
+    });
+    g_sink = std::accumulate(sums.begin(), sums.end(), std::uint64_t{0});
+    Row r;
+    r.primitive = "cpu_gather";
+    r.bytes = static_cast<double>(n_rows * kRowWords * 8);
+    r.threads = t;
+    r.time_s = s;
+    r.note = "256 B rows; " + std::to_string(static_cast<int>(r.bytes / s / 1e9 + 0.5)) + " GB/s";
+    rows.push_back(r);
+    say(o, "cpu_gather threads=" + std::to_string(t) + " " + r.note);
+  }
+}
+
+// Fills every K and V block with fp16 values in [-1, 1) from a hash, in parallel (gigabytes; set_key per
+// element would take longer than the benchmark).
+void fill_kv(KvStore& kv, ThreadPool& pool) {
+  const int units = kv.num_sequences() * kv.kv_heads();
+  pool.parallel_for(units, Partition::dynamic, [&](std::int64_t u, int) {
+    const int seq = static_cast<int>(u / kv.kv_heads()), head = static_cast<int>(u % kv.kv_heads());
+    const std::size_t n = static_cast<std::size_t>(kv.tokens(seq)) * kv.head_dim();
+    for (std::byte* base : {kv.keys(seq, head), kv.values(seq, head)}) {
+      auto* h = reinterpret_cast<std::uint16_t*>(base);
+      std::uint64_t x = 0x243F6A8885A308D3ull ^ (static_cast<std::uint64_t>(u) << 20) ^ reinterpret_cast<std::uintptr_t>(base);
+      for (std::size_t i = 0; i < n; ++i) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        h[i] = float_to_fp16_bits(static_cast<float>(static_cast<std::int64_t>(x >> 40) - (1 << 23)) / (1 << 23));
+      }
+    }
+  });
+}
+
+TaskGranularity granularity_of(const std::string& task) {
+  return task == "head" ? TaskGranularity::head : task == "sequence" ? TaskGranularity::sequence : TaskGranularity::kv_group;
+}
+
+// One decode step of sparse attention with key-scan selection, as the simulator's `hgca` strategy charges it
+// (method key-scan): every selection unit (a query head, a KV-head group or a sequence, per `task`) scans all
+// keys of its KV heads, keeps the top `selected` per query head, and attends them. Selection and attention
+// are two parallel phases of the same pool, timed together.
+void bench_attention(const Options& o, std::vector<Row>& rows) {
+  const int batch = o.quick ? 2 : 8, q_heads = 32, kv_heads = 8, head_dim = 128;
+  const std::int64_t kv_len = o.quick ? 2048 : 32768;  // full: 1 GiB of K and V, keys well beyond a 300 MB L3
+  const int group = q_heads / kv_heads;
+  const std::vector<int> threads = thread_grid(o);
+  const std::vector<std::int64_t> selected = o.quick ? std::vector<std::int64_t>{64} : std::vector<std::int64_t>{64, 512, 4096};
+  const std::vector<std::string> tasks = o.quick ? std::vector<std::string>{"kv-head"} : std::vector<std::string>{"kv-head", "head"};
+
+  KvStore kv(KvType::f16, kv_heads, head_dim, std::vector<std::int64_t>(batch, kv_len));
+  {
+    ThreadPool fill_pool(threads.back());
+    fill_kv(kv, fill_pool);
+  }
+  std::vector<float> q(static_cast<size_t>(batch) * q_heads * head_dim);
+  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+  std::vector<float> out(q.size()), lse(static_cast<size_t>(batch) * q_heads);
+  const std::int64_t list_rows = static_cast<std::int64_t>(batch) * q_heads;
+
+  for (int t : threads) {
+    ThreadPool pool(t);
+    for (const std::string& task : tasks) {
+      for (std::int64_t sel : selected) {
+        std::vector<std::int64_t> offsets(list_rows + 1);
+        for (std::int64_t r = 0; r <= list_rows; ++r) offsets[r] = r * sel;
+        std::vector<std::int32_t> indices(static_cast<size_t>(list_rows * sel));
+        // Selection units: (seq, query head) for `head`, (seq, KV head) for `kv-head`, sequences for `sequence`.
+        const bool per_head = task == "head";
+        const std::int64_t units = per_head ? list_rows : task == "sequence" ? batch : std::int64_t{batch} * kv_heads;
+        std::vector<std::vector<float>> scores(static_cast<size_t>(t));
+        AttentionOptions ao;
+        ao.granularity = granularity_of(task);
+        const double s = median_seconds(1, o.quick ? 2 : 3, [&] {
+          return wall_seconds([&] {
+            pool.parallel_for(units, Partition::dynamic, [&](std::int64_t u, int thread) {
+              std::vector<float>& sc = scores[static_cast<size_t>(thread)];
+              auto select = [&](int seq, int kvh, int first_q, int n_q) {
+                sc.resize(static_cast<size_t>(n_q * kv_len));
+                const float* qp = q.data() + (static_cast<size_t>(seq) * q_heads + first_q) * head_dim;
+                const Status st = score_keys(kv, seq, kvh, {qp, static_cast<size_t>(n_q) * head_dim}, n_q, 0.0f, sc);
+                if (!st.ok()) throw std::runtime_error("microbench: score_keys: " + st.message);
+                for (int g = 0; g < n_q; ++g) {
+                  const std::vector<std::int32_t> top = top_k({sc.data() + static_cast<size_t>(g) * kv_len, static_cast<size_t>(kv_len)}, sel);
+                  std::copy(top.begin(), top.end(), indices.begin() + offsets[static_cast<size_t>(seq) * q_heads + first_q + g]);
+                }
+              };
+              if (per_head) {
+                const int seq = static_cast<int>(u / q_heads), h = static_cast<int>(u % q_heads);
+                select(seq, h / group, h, 1);
+              } else if (task == "sequence") {
+                for (int kvh = 0; kvh < kv_heads; ++kvh) select(static_cast<int>(u), kvh, kvh * group, group);
+              } else {
+                const int seq = static_cast<int>(u / kv_heads), kvh = static_cast<int>(u % kv_heads);
+                select(seq, kvh, kvh * group, group);
+              }
+            });
+            const Status st = sparse_attention(kv, q_heads, q, {offsets, indices}, {out, lse}, ao, &pool);
+            if (!st.ok()) throw std::runtime_error("microbench: sparse_attention: " + st.message);
+          });
+        });
+        Row r;
+        r.primitive = "cpu_attention";
+        r.batch = batch;
+        r.q_heads = q_heads;
+        r.kv_heads = kv_heads;
+        r.kv_len = kv_len;
+        r.head_dim = head_dim;
+        r.dtype = "fp16";
+        r.threads = t;
+        r.method = "key-scan";
+        r.selected = sel;
+        r.task = task;
+        r.time_s = s;
+        r.note = "kernels/cpu score_keys + top_k + sparse_attention";
+        rows.push_back(r);
+        say(o, "cpu_attention threads=" + std::to_string(t) + " task=" + task + " selected=" + std::to_string(sel) +
+                   " " + std::to_string(s * 1e3) + " ms");
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Row> run_cpu(const Options& options) {
+  std::vector<Row> rows;
+  bench_stream(options, rows);
+  bench_gather(options, rows);
+  bench_attention(options, rows);
+  return rows;
+}
+
+}  // namespace hgca::kernels::microbench

@@ -1,0 +1,88 @@
+// The microbenchmarks' rows (kernels/microbench) in the measurements table's schema: the CPU part runs here
+// on a tiny grid and its CSV must parse with the calibration reader, row for row; the GPU part runs only on
+// a machine with a GPU (skipped otherwise, saying why).
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "kernels/microbench/microbench.hpp"
+#include "sim/calibration/measurements.hpp"
+
+namespace hgca {
+namespace {
+
+namespace mb = kernels::microbench;
+
+mb::Options tiny() {
+  mb::Options o;
+  o.quick = true;
+  o.cpu_stream_bytes = 4 << 20;
+  o.cpu_threads = {1, 2};
+  return o;
+}
+
+MeasurementTable round_trip(const std::vector<mb::Row>& rows) {
+  std::stringstream csv;
+  mb::write_csv(csv, rows);
+  return parse_measurements(csv, "microbench.csv");
+}
+
+TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
+  const std::vector<mb::Row> rows = mb::run_cpu(tiny());
+  const MeasurementTable t = round_trip(rows);
+  ASSERT_EQ(t.rows.size(), rows.size());
+  int stream = 0, gather = 0, attention = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Measurement& m = t.rows[i];
+    EXPECT_GT(m.seconds, 0);
+    EXPECT_DOUBLE_EQ(m.seconds, std::stod([&] { std::ostringstream s; s.precision(7); s << rows[i].time_s; return s.str(); }()));
+    EXPECT_EQ(m.threads, rows[i].threads);
+    switch (m.primitive) {
+      case Primitive::CpuStream: ++stream; EXPECT_EQ(m.bytes, 4 << 20); break;
+      case Primitive::CpuGather: ++gather; EXPECT_EQ(m.bytes, 4 << 20); break;
+      case Primitive::CpuAttention:
+        ++attention;
+        EXPECT_EQ(m.method, CpuAttentionMethod::KeyScan);
+        EXPECT_EQ(m.selected, 64);
+        EXPECT_EQ(m.task, CpuTaskGranularity::KvHead);
+        EXPECT_EQ(m.q_heads, 32);
+        EXPECT_EQ(m.kv_heads, 8);
+        break;
+      default: ADD_FAILURE() << "unexpected primitive " << to_string(m.primitive);
+    }
+  }
+  EXPECT_EQ(stream, 2);
+  EXPECT_EQ(gather, 2);
+  EXPECT_EQ(attention, 2);
+}
+
+TEST(MicrobenchRows, EveryPrimitiveWritesOnlyItsColumns) {
+  // One hand-made row per primitive the GPU part writes: the reader refuses a value in an unused column.
+  std::vector<mb::Row> rows(5);
+  rows[0].primitive = "pcie_copy", rows[0].direction = "both", rows[0].memory = "pinned", rows[0].bytes = 268435456;
+  rows[1].primitive = "gpu_attention", rows[1].batch = 4, rows[1].q_heads = 32, rows[1].kv_heads = 8,
+  rows[1].kv_len = 4096, rows[1].head_dim = 128, rows[1].dtype = "fp16";
+  rows[2].primitive = "gpu_gemm", rows[2].m = 16, rows[2].n = 6144, rows[2].k = 4096, rows[2].dtype = "fp16";
+  rows[3].primitive = "gpu_merge", rows[3].batch = 16, rows[3].q_heads = 32, rows[3].head_dim = 128;
+  rows[4].primitive = "gpu_launch", rows[4].count = 1000;
+  for (mb::Row& r : rows) r.time_s = 1.25e-5, r.note = "a note, with a comma";
+  const MeasurementTable t = round_trip(rows);
+  ASSERT_EQ(t.rows.size(), 5u);
+  EXPECT_EQ(t.rows[0].direction, CopyDirection::Both);
+  EXPECT_EQ(t.rows[0].bytes, 268435456.0);  // whole bytes, not rounded to 7 digits
+  EXPECT_EQ(t.rows[1].kv_len, 4096);
+  EXPECT_EQ(t.rows[2].n, 6144);
+  EXPECT_EQ(t.rows[4].count, 1000);
+}
+
+TEST(MicrobenchRows, GpuRowsParseAsTheCalibrationTable) {
+  std::string why;
+  if (!mb::gpu_available(&why)) GTEST_SKIP() << "no GPU here (" << why << "): the GPU microbenchmarks run on the device machine";
+  const std::vector<mb::Row> rows = mb::run_gpu(tiny());
+  const MeasurementTable t = round_trip(rows);
+  EXPECT_EQ(t.rows.size(), rows.size());
+  for (const Measurement& m : t.rows) EXPECT_GT(m.seconds, 0);
+}
+
+}  // namespace
+}  // namespace hgca
