@@ -3,8 +3,9 @@
 # same machine predict within 3 %). From the repository root on the device, with build-devpack carried:
 #
 #   OUT=$OUT bash scripts/device/calibrate.sh [PACKED_DIR]     (QUICK=1: the tiny grid, a smoke test)
+#   BASE: the base profile (default device-h200, the machine lent since 2026-12; device-h100 before)
 #
-# Writes under $OUT: device-h100-calibrated-{A,B}.yaml, their .measurements.csv and .calibration.h5, the
+# Writes under $OUT: $BASE-calibrated-{A,B}.yaml, their .measurements.csv and .calibration.h5, the
 # reports calibrate-{A,B}.txt, reproducibility.txt (run B's rows predicted with run A's profile and A's rows
 # with B's), and summary-calibrate.txt.
 set -u
@@ -17,6 +18,7 @@ OUT=${OUT:-/tmp/hgca-device}
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH="$dir/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 hgca=$dir/bin/hgca
+BASE=${BASE:-device-h200}
 quick=""
 [ "${QUICK:-0}" = 1 ] && quick="--quick"
 status=0
@@ -25,7 +27,7 @@ sum=$OUT/summary-calibrate.txt
 cd "$root"
 for run in A B; do
   start=$(date +%s)
-  if "$hgca" calibrate --out "$OUT/device-h100-calibrated-$run.yaml" --base device-h100 $quick \
+  if "$hgca" calibrate --out "$OUT/$BASE-calibrated-$run.yaml" --base "$BASE" $quick \
        > "$OUT/calibrate-$run.txt" 2> "$OUT/calibrate-$run.log"; then
     echo "run $run: done in $(( $(date +%s) - start )) s" | tee -a "$sum"
   else
@@ -35,11 +37,11 @@ done
 # The profile of run A predicting run B's measurements (and the other way round), without fitting to them.
 if [ $status = 0 ]; then
   {
-    "$hgca" calibrate --from-measurements "$OUT/device-h100-calibrated-A.measurements.csv" --base device-h100 \
-      --check "$OUT/device-h100-calibrated-B.measurements.csv" --rows
+    "$hgca" calibrate --from-measurements "$OUT/$BASE-calibrated-A.measurements.csv" --base "$BASE" \
+      --check "$OUT/$BASE-calibrated-B.measurements.csv" --rows
     echo; echo "---- the other way round"
-    "$hgca" calibrate --from-measurements "$OUT/device-h100-calibrated-B.measurements.csv" --base device-h100 \
-      --check "$OUT/device-h100-calibrated-A.measurements.csv"
+    "$hgca" calibrate --from-measurements "$OUT/$BASE-calibrated-B.measurements.csv" --base "$BASE" \
+      --check "$OUT/$BASE-calibrated-A.measurements.csv"
   } > "$OUT/reproducibility.txt" 2>&1 || status=1
   echo "== fit of run A (error on its own rows):" | tee -a "$sum"
   sed -n '/^Error on the fitted rows/,/^$/p' "$OUT/calibrate-A.txt" | tee -a "$sum"
@@ -48,6 +50,6 @@ if [ $status = 0 ]; then
   echo "== parameters of A and B:" | tee -a "$sum"
   paste -d'|' <(grep -E "^(gpu|pcie|cpu)\." "$OUT/calibrate-A.txt" | cut -c1-60) \
               <(grep -E "^(gpu|pcie|cpu)\." "$OUT/calibrate-B.txt" | cut -c41-60) | tee -a "$sum"
-  grep -A7 "^machine:" "$OUT/device-h100-calibrated-A.yaml" | tee -a "$sum"
+  grep -A7 "^machine:" "$OUT/$BASE-calibrated-A.yaml" | tee -a "$sum"
 fi
 exit $status

@@ -182,7 +182,8 @@ enum class CpuTaskGranularity {
 enum class HgcaPreset { Default, Paper };
 
 // Which heads own a sparse set under the paper preset: every query head, or every KV head (GQA: the query
-// heads of a group share one set, selected from their summed scores).
+// heads of a group share one set, selected from the mean of their scores, which stays a distribution so
+// the beta / n threshold means the same as for one head; replay's `scope=kv-head` does the same).
 enum class PaperSelectionScope { QueryHead, KvHead };
 
 // The n of the paper's threshold beta / n: the tokens the window attention covered this step (recall +
