@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-cuda}
 dest=$root/.devbuild
-targets="hgca_cuda_tests hgca_hybrid_tests hgca_kernels_tests hgca_cuda_bench hgca_kernel_bench hgca calibration_microbench_tests"
+targets="hgca_cuda_tests hgca_hybrid_tests hgca_kernels_tests hgca_trace_kernels_tests hgca_cuda_bench hgca_kernel_bench hgca calibration_microbench_tests"
 cmake --build "$build" -j2 --target $targets
 rm -rf "$dest"
 mkdir -p "$dest/bin" "$dest/lib"

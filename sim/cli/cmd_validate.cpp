@@ -1,0 +1,195 @@
+// hgca validate: the simulator against the real hybrid runner (docs/VALIDATION.md).
+//
+//   validate measure  runs grid points on the runner (GPU needed) and writes the measured table (CSV);
+//   validate predict  simulates every row of a measured table on a hardware profile (no GPU needed), prints
+//                     measured vs predicted with the error, and writes HDF5 (+ CSV) for the plot.
+// Split so that a prediction can be re-run anywhere, from shipped measurements.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "sim/cli/common.hpp"
+#include "sim/config/loader.hpp"
+#include "sim/results/atomic_file.hpp"
+#include "sim/results/csv.hpp"
+#include "sim/results/number_format.hpp"
+#include "sim/validation/grid.hpp"
+#include "sim/validation/measure.hpp"
+#include "sim/validation/measured_table.hpp"
+#include "sim/validation/prediction.hpp"
+#include "sim/validation/validation_file.hpp"
+
+namespace hgca::cli {
+
+namespace {
+
+using namespace hgca::validation;
+
+void print_points(const std::vector<ValidationPoint>& points) {
+  std::printf("%4s %-7s %-11s %5s %7s %7s %6s %8s %7s %3s %-8s %6s\n", "id", "role", "kind", "batch", "context", "window",
+              "budget", "rows/hd", "heads", "thr", "task", "poolGB");
+  for (const ValidationPoint& p : points) {
+    char heads[32];
+    std::snprintf(heads, sizeof heads, "%d/%d/%d", p.q_heads, p.kv_heads, p.head_dim);
+    std::printf("%4d %-7s %-11s %5d %7lld %7lld %6s %8lld %7s %3d %-8s %6.2f\n", p.id, to_string(p.role), to_string(p.kind),
+                p.batch, static_cast<long long>(p.context), static_cast<long long>(p.window), p.budget.c_str(),
+                static_cast<long long>(p.cpu_select), heads, p.threads, p.cpu_task.c_str(), p.pool_bytes() / 1e9);
+  }
+  double total = 0;
+  for (const ValidationPoint& p : points) total += estimated_measure_seconds(p);
+  std::printf("# %zu points, about %.0f s to measure on an H100 + 16-core Xeon (a rough, pessimistic estimate)\n",
+              points.size(), total);
+}
+
+}  // namespace
+
+int cmd_validate_measure(const Args& args) {
+  namespace po = boost::program_options;
+  po::options_description opts("hgca validate measure [--grid FILE.yaml | --preset default|quick] --out measured.csv");
+  std::string grid, preset, out;
+  bool dry_run = false;
+  opts.add_options()("help,h", "this help")("grid", po::value(&grid), "grid file (YAML, docs/VALIDATION.md)")(
+      "preset", po::value(&preset), "shipped grid: default (86 points, ~3 min) or quick (5 points, a few seconds)")(
+      "out", po::value(&out), "measured table to write (CSV, atomically)")(
+      "dry-run", po::bool_switch(&dry_run), "list the grid points and exit (no GPU needed)");
+  const po::options_description hidden;
+  const po::positional_options_description no_positionals;
+  po::variables_map vm;
+  if (!parse_args(args, opts, hidden, no_positionals, vm, "validate measure")) return 2;
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  if (!grid.empty() && !preset.empty()) {
+    std::cerr << "hgca validate measure: give --grid or --preset, not both\n";
+    return 2;
+  }
+  std::vector<ValidationPoint> points;
+  try {
+    points = grid.empty() ? preset_points(preset.empty() ? "default" : preset) : read_grid_file(grid);
+  } catch (const GridError& e) {
+    std::cerr << "hgca validate measure: " << e.what() << "\n";
+    return 2;
+  }
+  if (dry_run) {
+    print_points(points);
+    return 0;
+  }
+  if (out.empty()) {
+    std::cerr << "hgca validate measure: missing --out measured.csv\n";
+    return 2;
+  }
+  if (const std::string why = measure_unavailable(); !why.empty()) {
+    std::cerr << "hgca validate measure: " << why << "\n";
+    return 2;
+  }
+  try {
+    MeasureOptions mo;
+    mo.log = &std::cout;
+    const std::vector<MeasuredRow> rows = measure_points(points, mo);
+    write_measured_file(out, rows);
+    std::cout << "wrote " << rows.size() << " measured points to " << out << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "hgca validate measure: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int cmd_validate_predict(const Args& args) {
+  namespace po = boost::program_options;
+  po::options_description opts(
+      "hgca validate predict --measured measured.csv --hw PROFILE [--out validation.h5] [--csv table.csv]");
+  std::string measured, hw, out, csv, dump;
+  int jobs = 0;
+  opts.add_options()("help,h", "this help")("measured", po::value(&measured), "measured table (CSV) from validate measure")(
+      "hw", po::value(&hw), "hardware profile: a name in configs/hw or a path")(
+      "out", po::value(&out), "HDF5 with every row and the summary (atomically)")(
+      "csv", po::value(&csv), "the printed table as CSV (atomically)")(
+      "experiments", po::value(&dump), "write each row's experiment as DIR/point-<id>.yaml (runnable with hgca run)")(
+      "jobs", po::value(&jobs)->default_value(0), "simulation threads (0: hardware threads); results do not depend on it");
+  const po::options_description hidden;
+  const po::positional_options_description no_positionals;
+  po::variables_map vm;
+  if (!parse_args(args, opts, hidden, no_positionals, vm, "validate predict")) return 2;
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  if (measured.empty() || hw.empty()) {
+    std::cerr << "hgca validate predict: missing " << (measured.empty() ? "--measured measured.csv" : "--hw PROFILE") << "\n";
+    return 2;
+  }
+  if (jobs <= 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<MeasuredRow> rows;
+  HardwareProfile profile;
+  std::vector<PredictedRow> pred;
+  std::vector<std::string> yaml;
+  try {
+    rows = read_measured(measured);
+    profile = load_hardware(hw);
+    for (const MeasuredRow& r : rows) yaml.push_back(experiment_for(r, profile).resolved_yaml);
+    pred = predict_rows(rows, profile, {}, jobs);
+  } catch (const std::exception& e) {  // TableError, ConfigError, a row the simulator cannot describe
+    std::cerr << "hgca validate predict: " << e.what() << "\n";
+    return 2;
+  }
+  const std::vector<ErrorSummary> summary = summarize(pred);
+
+  std::printf("validation on %s (%s)\n", profile.name.c_str(), profile.calibrated ? "calibrated" : "not calibrated");
+  std::printf("%4s %-7s %-11s %5s %7s %6s %7s %3s %-8s %12s %12s %8s\n", "id", "role", "kind", "batch", "context", "window",
+              "rows/hd", "thr", "task", "measured_ms", "predicted_ms", "error");
+  for (const PredictedRow& r : pred) {
+    const ValidationPoint& p = r.measured.point;
+    std::printf("%4d %-7s %-11s %5d %7lld %6lld %7lld %3d %-8s %12.4f ", p.id, to_string(p.role), to_string(p.kind), p.batch,
+                static_cast<long long>(p.context), static_cast<long long>(p.window), static_cast<long long>(p.cpu_select),
+                p.threads, p.cpu_task.c_str(), r.measured.total_ms);
+    if (r.feasible) std::printf("%12.4f %+7.1f%%\n", r.predicted_ms, 100.0 * r.error);
+    else std::printf("%12s %8s  (%s)\n", "-", "-", r.note.c_str());
+  }
+  for (const ErrorSummary& s : summary)
+    std::printf("summary %-11s %-7s n=%-3d median |error| %5.1f%%  p90 |error| %5.1f%%\n", s.kind.c_str(), s.role.c_str(),
+                s.count, 100.0 * s.median_abs_error, 100.0 * s.p90_abs_error);
+
+  try {
+    if (!dump.empty()) {
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        write_file_atomically(dump + "/point-" + std::to_string(rows[i].point.id) + ".yaml",
+                              [&](std::ostream& o) { o << yaml[i]; });
+    }
+    if (!csv.empty()) {
+      write_file_atomically(csv, [&](std::ostream& o) {
+        o << "id,role,kind,model,batch,q_heads,kv_heads,head_dim,context,window,cpu_select,threads,cpu_task,measured_ms,"
+             "predicted_ms,error\n";
+        for (const PredictedRow& r : pred) {
+          const ValidationPoint& p = r.measured.point;
+          o << p.id << "," << to_string(p.role) << "," << to_string(p.kind) << "," << csv_quote(p.model) << "," << p.batch
+            << "," << p.q_heads << "," << p.kv_heads << "," << p.head_dim << "," << p.context << "," << p.window << ","
+            << p.cpu_select << "," << p.threads << "," << p.cpu_task << "," << format_shortest(r.measured.total_ms) << ","
+            << (r.feasible ? format_shortest(r.predicted_ms) : "") << "," << (r.feasible ? format_shortest(r.error) : "")
+            << "\n";
+        }
+      });
+    }
+    if (!out.empty())
+      write_validation_file(out, {profile.name, profile.source, measured}, pred, summary, yaml);
+  } catch (const std::exception& e) {
+    std::cerr << "hgca validate predict: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+HGCA_COMMAND("validate measure",
+             "[--grid FILE.yaml | --preset default|quick] --out measured.csv [--dry-run]\n"
+             "                              time grid points on the real hybrid runner (needs a GPU)",
+             cmd_validate_measure);
+HGCA_COMMAND("validate predict",
+             "--measured measured.csv --hw PROFILE [--out validation.h5] [--csv table.csv]\n"
+             "                              simulate every measured point; measured vs predicted and the error",
+             cmd_validate_predict);
+
+}  // namespace hgca::cli

@@ -1,0 +1,208 @@
+#include "sim/validation/measure.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <ostream>
+#include <stdexcept>
+
+#include "sim/validation/prediction.hpp"
+
+#ifdef HGCA_HAVE_HYBRID
+#include "kernels/cuda/runtime.hpp"
+#include "kernels/hybrid/hybrid_step.hpp"
+#endif
+#ifdef HGCA_HAVE_HYBRID_MODEL
+#include "kernels/hybrid/model_step.hpp"
+#endif
+
+namespace hgca::validation {
+
+namespace {
+
+[[maybe_unused]] std::string cpu_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto c = line.find(':');
+      return c == std::string::npos ? line : line.substr(line.find_first_not_of(" \t", c + 1));
+    }
+  return "unknown CPU";
+}
+
+[[maybe_unused]] double mem_available_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb * 1024;
+  return 0;
+}
+
+[[maybe_unused]] std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+#ifdef HGCA_HAVE_HYBRID
+namespace {
+
+using namespace hgca::kernels;
+using namespace hgca::kernels::hybrid;
+
+HybridConfig runner_config(const ValidationPoint& p) {
+  HybridConfig c;
+  c.batch = p.batch;
+  c.q_heads = p.q_heads;
+  c.kv_heads = p.kv_heads;
+  c.head_dim = p.head_dim;
+  c.context = p.context;
+  c.window = p.window;
+  c.sinks = 0;
+  c.type = KvType::f16;
+  c.cpu_select = p.cpu_select;
+  c.selection = Selection::random;
+  c.redraw = true;
+  c.granularity = p.cpu_task == "head" ? TaskGranularity::head
+                  : p.cpu_task == "sequence" ? TaskGranularity::sequence
+                                             : TaskGranularity::kv_group;
+  c.threads = p.threads;
+  c.seed = 1;
+  return c;
+}
+
+double median_of(std::vector<double> v) { return percentile(std::move(v), 50); }
+
+struct Samples {
+  std::vector<double> total, gpu, d2h, cpu, h2d, merge;
+  void add(double t, const PhaseTimes& p) {
+    total.push_back(t);
+    gpu.push_back(p.gpu_window_ms);
+    d2h.push_back(p.d2h_query_ms);
+    cpu.push_back(p.cpu_select_ms + p.cpu_attention_ms);
+    h2d.push_back(p.h2d_result_ms);
+    merge.push_back(p.merge_ms);
+  }
+  void store(MeasuredRow& r) const {
+    r.total_ms = median_of(total);
+    r.total_p10_ms = percentile(total, 10);
+    r.total_p90_ms = percentile(total, 90);
+    r.phases.gpu_window_ms = median_of(gpu);
+    r.phases.d2h_query_ms = median_of(d2h);
+    r.phases.cpu_attention_ms = median_of(cpu);
+    r.phases.h2d_result_ms = median_of(h2d);
+    r.phases.merge_ms = median_of(merge);
+  }
+};
+
+void measure_attention(MeasuredRow& row) {
+  HybridStep step(runner_config(row.point));
+  const Repetitions rep = repetitions_for(row.point.kind);
+  for (int i = 0; i < rep.warmup; ++i) step.run();
+  Samples s;
+  for (int i = 0; i < rep.reps; ++i) {
+    const PhaseTimes t = step.run();
+    s.add(t.total_ms, t);
+  }
+  const CheckResult chk = step.check(2);
+  if (chk.max_rel_error > 1e-3)
+    throw std::runtime_error("point " + std::to_string(row.point.id) + ": the runner's result is wrong (max relative error " +
+                             std::to_string(chk.max_rel_error) + ")");
+  s.store(row);
+  row.warmup = rep.warmup;
+  row.reps = rep.reps;
+}
+
+void measure_decode_step(MeasuredRow& row) {
+#ifdef HGCA_HAVE_HYBRID_MODEL
+  const ValidationPoint& p = row.point;
+  if (p.model != "llama-3.1-8b")
+    throw std::runtime_error("point " + std::to_string(p.id) + ": the decode-step runner knows llama-3.1-8b only, not '" +
+                             p.model + "'");
+  ModelStepConfig c;
+  c.layers = p.layers;
+  c.hidden = 4096;
+  c.intermediate = 14336;
+  c.vocab = 128256;
+  c.attention = runner_config(p);
+  ModelStep step(c);
+  const Repetitions rep = repetitions_for(p.kind);
+  for (int i = 0; i < rep.warmup; ++i) step.run();
+  Samples s;
+  for (int i = 0; i < rep.reps; ++i) {
+    const ModelStepTimes t = step.run();
+    s.add(t.total_ms, t.attention);
+  }
+  s.store(row);
+  row.warmup = rep.warmup;
+  row.reps = rep.reps;
+#else
+  throw std::runtime_error("point " + std::to_string(row.point.id) +
+                           ": this hgca was built without cuBLAS (no hgca_hybrid_model), so it cannot run decode-step points");
+#endif
+}
+
+}  // namespace
+
+std::string measure_unavailable() {
+  std::string why;
+  if (cuda::device_count(&why) == 0) return "no CUDA device (" + why + "): measuring needs the GPU runner";
+  return "";
+}
+
+std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& points, const MeasureOptions& opts) {
+  const std::string gpu = cuda::device_info(0).name, cpu = cpu_name(), date = utc_now();
+  std::vector<MeasuredRow> rows;
+  const auto start = std::chrono::steady_clock::now();
+  for (const ValidationPoint& p : points) {
+    const double avail = mem_available_bytes();
+    if (p.pool_bytes() > kMaxPoolBytes || (avail > 0 && p.pool_bytes() > opts.host_memory_share * avail)) {
+      if (opts.log)
+        *opts.log << "point " << p.id << ": skipped, its CPU pool (" << p.pool_bytes() / 1e9 << " GB) does not fit host memory\n";
+      continue;
+    }
+    MeasuredRow row;
+    row.point = p;
+    row.gpu = gpu;
+    row.cpu = cpu;
+    row.date = date;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (p.kind == PointKind::Attention) measure_attention(row);
+    else measure_decode_step(row);
+    if (opts.log) {
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "point %3d/%zu %-11s %-7s b=%-3d ctx=%-6lld win=%-5lld sel=%-6lld t=%-2d %-8s %9.3f ms  (%.1f s, %.0f s total)\n",
+                    p.id, points.size(), to_string(p.kind), to_string(p.role), p.batch, static_cast<long long>(p.context),
+                    static_cast<long long>(p.window), static_cast<long long>(p.cpu_select), p.threads, p.cpu_task.c_str(),
+                    row.total_ms, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      *opts.log << buf << std::flush;
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+#else
+
+std::string measure_unavailable() {
+  return "this hgca was built without CUDA (HGCA_CUDA=OFF or no nvcc found), so it has no hybrid runner to measure";
+}
+
+std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>&, const MeasureOptions&) {
+  throw std::runtime_error(measure_unavailable());
+}
+
+#endif
+
+}  // namespace hgca::validation

@@ -1,0 +1,185 @@
+#include "sim/validation/prediction.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+#include "sim/config/yaml_writer.hpp"
+#include "sim/runner/simulate.hpp"
+
+namespace hgca::validation {
+
+namespace {
+
+std::string where(const MeasuredRow& r) {
+  return (r.line > 0 ? "line " + std::to_string(r.line) + " " : std::string()) + "(point " + std::to_string(r.point.id) + ")";
+}
+
+ModelShape attention_shape(const ValidationPoint& p) {
+  ModelShape m;
+  m.name = "attention-" + std::to_string(p.q_heads) + "x" + std::to_string(p.kv_heads) + "x" + std::to_string(p.head_dim);
+  m.source = "hgca validate: the attention shape of a measured row (one layer, attention only)";
+  m.layers = 1;
+  m.q_heads = p.q_heads;
+  m.kv_heads = p.kv_heads;
+  m.head_dim = p.head_dim;
+  m.hidden = p.q_heads * p.head_dim;  // unused by attention-only steps; any valid size
+  m.intermediate = m.hidden;
+  m.vocab = 1;
+  m.weight_dtype = "fp16";
+  m.weight_bytes_per_param = 2;
+  m.kv_dtype = "fp16";
+  m.kv_bytes_per_elem = 2;
+  return m;
+}
+
+CpuTaskGranularity task_of(const MeasuredRow& r) {
+  const std::string& t = r.point.cpu_task;
+  if (t == "kv_group") return CpuTaskGranularity::KvHead;
+  if (t == "head") return CpuTaskGranularity::Head;
+  if (t == "sequence") return CpuTaskGranularity::Sequence;
+  throw std::runtime_error(where(r) + ": cpu_task '" + t + "' is not kv_group, head or sequence");
+}
+
+}  // namespace
+
+Experiment experiment_for(const MeasuredRow& row, const HardwareProfile& hardware, const LoadOptions& opts) {
+  const ValidationPoint& p = row.point;
+  const std::int64_t pool = p.pool_rows();
+  if (pool < 2 || p.window < 2)
+    throw std::runtime_error(where(row) + ": context " + std::to_string(p.context) + " and window " + std::to_string(p.window) +
+                             " leave " + std::to_string(pool) + " pool rows; the comparison needs window >= 2 and at least 2 pool rows");
+  Experiment e;
+  e.name = "validate";
+  e.source_file = "hgca validate predict";
+  e.point_label = "id=" + std::to_string(p.id) + " role=" + to_string(p.role) + " kind=" + to_string(p.kind);
+  e.hardware = hardware;
+  // Only time is compared: the runner holds one layer's KV and reuses it for every layer of a decode step.
+  e.hardware.gpu.memory_bytes = std::max(e.hardware.gpu.memory_bytes, 1e15);
+  e.hardware.cpu.memory_bytes = std::max(e.hardware.cpu.memory_bytes, 1e15);
+  if (p.kind == PointKind::Attention) {
+    e.model = attention_shape(p);
+  } else {
+    try {
+      e.model = load_model(p.model, opts);
+    } catch (const std::exception& ex) {
+      throw std::runtime_error(where(row) + ": model '" + p.model + "': " + ex.what());
+    }
+    if (e.model.q_heads != p.q_heads || e.model.kv_heads != p.kv_heads || e.model.head_dim != p.head_dim ||
+        e.model.layers != p.layers)
+      throw std::runtime_error(where(row) + ": model '" + p.model + "' has " + std::to_string(e.model.layers) + " layers, " +
+                               std::to_string(e.model.q_heads) + "/" + std::to_string(e.model.kv_heads) + " heads, head_dim " +
+                               std::to_string(e.model.head_dim) + ", but the row says " + std::to_string(p.layers) + ", " +
+                               std::to_string(p.q_heads) + "/" + std::to_string(p.kv_heads) + ", " + std::to_string(p.head_dim));
+    e.model.kv_dtype = "fp16";  // the runner's KV and weights
+    e.model.kv_bytes_per_elem = 2;
+    e.model.weight_dtype = "fp16";
+    e.model.weight_bytes_per_param = 2;
+  }
+  // Two decode steps; step kComparedStep (the second) has context prompt + 2 = the runner's context. The
+  // first exists only so that the compared step is one on which reuse-last does not rescan: the runner's
+  // random lists are drawn outside its timed region, so the compared step charges no selection work, only
+  // the gather of the selected rows and their attention.
+  e.workload.batch = p.batch;
+  e.workload.prompt = p.context - 2;
+  e.workload.decode = 2;
+  e.workload.simulate_prefill = false;
+  SystemSpec& s = e.system;
+  s.strategy = "hgca";
+  s.sinks = 0;
+  // Token placement: the runner keeps exactly the last `window` tokens on the GPU and the other P = context -
+  // window in the pool, and evicts nothing during a step. The simulator's window holds between window and
+  // window + eviction_batch - 1 tokens and charges a write-back on the step that makes a batch overflow. With
+  // window - 1 and an eviction batch that divides P (2 when P is even, P itself when odd), the compared step
+  // has P + 1 tokens over the window: P of them in CPU memory, `window` on the GPU, and no write-back.
+  s.window = p.window - 1;
+  s.eviction_batch = pool % 2 == 0 ? 2 : pool;
+  s.selection = SelectionSpec{};
+  s.selection.source = SelectionSource::TopK;
+  s.selection.top_k = p.cpu_select;
+  s.selection.granularity = SelectionGranularity::QueryHead;  // each query head its own random list
+  s.selection_method = SelectionMethod::ReuseLast;
+  s.reselect_interval = 2;
+  s.cpu_threads = p.threads;
+  s.cpu_schedule = CpuSchedule::Dynamic;
+  s.cpu_task = task_of(row);
+  s.pinned = true;
+  s.weights_on_gpu = 1.0;
+  s.attention_only = p.kind == PointKind::Attention;
+  s.preset = HgcaPreset::Default;
+  e.seed = 1;
+  e.resolved_yaml = experiment_to_yaml(e);
+  return e;
+}
+
+std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, const HardwareProfile& hardware,
+                                       const LoadOptions& opts, int jobs) {
+  // Build every experiment first (errors in input order), then simulate in parallel.
+  std::vector<Experiment> exps;
+  exps.reserve(rows.size());
+  for (const MeasuredRow& r : rows) exps.push_back(experiment_for(r, hardware, opts));
+  std::vector<PredictedRow> out(rows.size());
+  std::atomic<std::size_t> next{0};
+  std::vector<std::string> errors(rows.size());
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < rows.size();) {
+      PredictedRow& o = out[i];
+      o.measured = rows[i];
+      try {
+        const RunResult r = simulate(exps[i]);
+        o.feasible = r.feasible;
+        if (!r.feasible || r.step_latency_s.size() <= static_cast<std::size_t>(kComparedStep)) {
+          o.feasible = false;
+          o.note = r.feasible ? "no compared step" : r.infeasible_reason;
+          continue;
+        }
+        o.predicted_ms = r.step_latency_s[kComparedStep] * 1e3;
+        o.error = (o.predicted_ms - o.measured.total_ms) / o.measured.total_ms;
+      } catch (const std::exception& e) {
+        errors[i] = where(rows[i]) + ": " + e.what();
+      }
+    }
+  };
+  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(rows.size())));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (const std::string& e : errors)
+    if (!e.empty()) throw std::runtime_error(e);
+  return out;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(v.size() - 1);
+  const std::size_t lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+std::vector<ErrorSummary> summarize(const std::vector<PredictedRow>& rows) {
+  std::vector<ErrorSummary> out;
+  for (const PointKind kind : {PointKind::Attention, PointKind::DecodeStep})
+    for (const char* role : {"fit", "holdout", "all"}) {
+      std::vector<double> errs;
+      for (const PredictedRow& r : rows)
+        if (r.feasible && r.measured.point.kind == kind &&
+            (std::string(role) == "all" || std::string(role) == to_string(r.measured.point.role)))
+          errs.push_back(std::abs(r.error));
+      if (errs.empty()) continue;
+      ErrorSummary s;
+      s.role = role;
+      s.kind = to_string(kind);
+      s.count = static_cast<int>(errs.size());
+      s.median_abs_error = percentile(errs, 50);
+      s.p90_abs_error = percentile(errs, 90);
+      out.push_back(s);
+    }
+  return out;
+}
+
+}  // namespace hgca::validation

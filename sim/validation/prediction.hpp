@@ -1,0 +1,57 @@
+// Simulating a measured row: the Experiment that describes what the runner did (experiment_for), its
+// predicted per-step time, and the error statistics `hgca validate predict` prints and stores.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sim/config/experiment.hpp"
+#include "sim/config/loader.hpp"
+#include "sim/validation/measured_table.hpp"
+
+namespace hgca::validation {
+
+// The experiment that matches the runner's step for `row` on `hardware`:
+//  - attention: a one-layer model of the row's attention shape, system.attention_only; decode-step: the
+//    row's model (by name, `opts` gives the search directories), the whole decode step.
+//  - strategy hgca; the runner's token placement (the last `window` tokens on the GPU, the rest in the pool)
+//    with no eviction in the simulated step (see the comment in prediction.cpp);
+//  - selection {source: topk, top_k: cpu_select} per query head, chosen at no cost (the runner draws its
+//    random lists outside the timed region): selection_method reuse-last on a step that does not rescan;
+//  - cpu_threads = the runner's threads (its calling thread is one of them), cpu_task from the runner's
+//    granularity (kv_group -> kv-head), dynamic schedule, pinned buffers, fp16 KV;
+//  - memory capacities raised out of the way: the runner reuses one layer's KV for every layer, so only
+//    time is compared.
+// Throws std::runtime_error (one line naming the row) for a row the simulator cannot describe.
+Experiment experiment_for(const MeasuredRow& row, const HardwareProfile& hardware, const LoadOptions& opts = {});
+
+// The decode step of the experiment that is compared (experiment_for simulates two; see prediction.cpp).
+inline constexpr int kComparedStep = 1;
+
+struct PredictedRow {
+  MeasuredRow measured;
+  double predicted_ms = 0;
+  double error = 0;  // (predicted - measured) / measured
+  bool feasible = true;
+  std::string note;  // why there is no prediction (infeasible), else empty
+};
+
+// Simulates every row (in parallel over `jobs` threads; results in row order, independent of jobs).
+std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, const HardwareProfile& hardware,
+                                       const LoadOptions& opts = {}, int jobs = 1);
+
+struct ErrorSummary {
+  std::string role;  // "fit", "holdout" or "all"
+  std::string kind;  // "attention" or "decode-step"
+  int count = 0;
+  double median_abs_error = 0;  // of |error|, linear interpolation between order statistics
+  double p90_abs_error = 0;
+};
+
+// Percentile p (0..100) of `values` with linear interpolation between order statistics (numpy's default).
+double percentile(std::vector<double> values, double p);
+
+// For each kind (attention, decode-step) and role (fit, holdout, all) that has rows with a prediction, in that order.
+std::vector<ErrorSummary> summarize(const std::vector<PredictedRow>& rows);
+
+}  // namespace hgca::validation

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# hgca validate end to end, CPU only: predict on a hand-written measured table writes the table, the CSV and
+# the HDF5; bad input fails with one line and no output; measure without a GPU says so (exit 2).
+set -u
+hgca=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$hgca" validate predict --measured "$src/tests/validation/data/measured_small.csv" --hw device-h100 \
+  --out "$tmp/v.h5" --csv "$tmp/v.csv" --experiments "$tmp/exp" >"$tmp/out.txt" 2>"$tmp/err.txt" \
+  || fail "predict exited $?: $(cat "$tmp/err.txt")"
+[ -s "$tmp/v.h5" ] || fail "no HDF5 written"
+[ "$(wc -l <"$tmp/v.csv")" -eq 5 ] || fail "CSV should have a header and 4 rows"
+grep -q '^summary attention   fit ' "$tmp/out.txt" || fail "no attention fit summary: $(cat "$tmp/out.txt")"
+grep -q '^summary decode-step holdout' "$tmp/out.txt" || fail "no decode-step summary"
+[ -s "$tmp/exp/point-3.yaml" ] || fail "no experiment YAML for point 3"
+# The written experiment runs as it is; its second step is the prediction printed for the row.
+"$hgca" run "$tmp/exp/point-0.yaml" -o "$tmp/p0.h5" >/dev/null 2>&1 || fail "hgca run on the written experiment failed"
+
+# Bad input: one line naming file, line and column; exit 2; no output file.
+sed 's/^0,fit,/0,training,/' "$src/tests/validation/data/measured_small.csv" >"$tmp/bad.csv"
+"$hgca" validate predict --measured "$tmp/bad.csv" --hw device-h100 --out "$tmp/bad.h5" 2>"$tmp/err.txt" >/dev/null
+rc=$?
+[ $rc -eq 2 ] || fail "bad role: exit $rc, expected 2"
+[ "$(wc -l <"$tmp/err.txt")" -eq 1 ] || fail "bad role: expected one line, got: $(cat "$tmp/err.txt")"
+grep -q "bad.csv:3: column 'role'" "$tmp/err.txt" || fail "bad role message: $(cat "$tmp/err.txt")"
+[ ! -e "$tmp/bad.h5" ] || fail "bad input left an output file"
+"$hgca" validate predict --measured "$tmp/missing.csv" --hw device-h100 2>/dev/null >/dev/null
+[ $? -eq 2 ] || fail "missing table should exit 2"
+"$hgca" validate predict --measured "$src/tests/validation/data/measured_small.csv" --hw no-such-profile 2>/dev/null >/dev/null
+[ $? -eq 2 ] || fail "unknown profile should exit 2"
+
+# The grid without a GPU.
+"$hgca" validate measure --preset quick --dry-run >"$tmp/grid.txt" || fail "dry run failed"
+[ "$(grep -vc "^#" "$tmp/grid.txt")" -eq 6 ] || fail "quick preset should list 5 points"
+"$hgca" validate measure --preset nope --dry-run 2>"$tmp/err.txt" >/dev/null
+[ $? -eq 2 ] || fail "unknown preset should exit 2"
+
+# Measuring needs a GPU: without one (or without CUDA in the build), one line and exit 2.
+if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
+  "$hgca" validate measure --preset quick --out "$tmp/m.csv" 2>"$tmp/err.txt" >/dev/null
+  rc=$?
+  [ $rc -eq 2 ] || fail "measure without a GPU: exit $rc, expected 2"
+  [ "$(wc -l <"$tmp/err.txt")" -eq 1 ] || fail "measure without a GPU: expected one line: $(cat "$tmp/err.txt")"
+  [ ! -e "$tmp/m.csv" ] || fail "measure without a GPU wrote a file"
+fi
+echo "validation cli: ok"
