@@ -1,5 +1,6 @@
-// CPU primitives: streaming reads and gathered rows against thread count, and sparse decode attention with
-// its key-scan selection, as the simulator's CPU pool charges them (docs/CALIBRATION.md).
+// CPU primitives: streaming reads and gathered rows against thread count, sparse decode attention with its
+// key-scan selection, and sparse decode attention over lists given in advance (the hybrid runner's CPU phase),
+// as the simulator's CPU pool charges them (docs/CALIBRATION.md).
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -159,8 +160,12 @@ void bench_attention(const Options& o, std::vector<Row>& rows) {
   const int batch = o.quick ? 2 : 8, q_heads = 32, kv_heads = 8, head_dim = 128;
   const std::int64_t kv_len = o.quick ? 2048 : 32768;  // full: 1 GiB of K and V, keys well beyond a 300 MB L3
   const int group = q_heads / kv_heads;
-  const std::vector<int> threads = thread_grid(o);
-  const std::vector<std::int64_t> selected = o.quick ? std::vector<std::int64_t>{64} : std::vector<std::int64_t>{64, 512, 4096};
+  // The full grid keeps the thread counts where the selection work is short (the given-list rows below carry
+  // the per-row and per-task costs); one thread alone scanning 1 GiB would take seconds per point.
+  std::vector<int> threads = thread_grid(o);
+  if (!o.quick && o.cpu_threads.empty() && threads.back() >= 4)
+    threads.erase(std::remove_if(threads.begin(), threads.end(), [](int t) { return t < 4; }), threads.end());
+  const std::vector<std::int64_t> selected = o.quick ? std::vector<std::int64_t>{64} : std::vector<std::int64_t>{64, 4096};
   const std::vector<std::string> tasks = o.quick ? std::vector<std::string>{"kv-head"} : std::vector<std::string>{"kv-head", "head"};
 
   KvStore kv(KvType::f16, kv_heads, head_dim, std::vector<std::int64_t>(batch, kv_len));
@@ -236,6 +241,104 @@ void bench_attention(const Options& o, std::vector<Row>& rows) {
   }
 }
 
+// `k` distinct token indices out of [0, n), ascending (front-to-back reads, as the hybrid runner draws them).
+void draw_list(std::uint64_t seed, std::int64_t n, std::int64_t k, std::int32_t* out) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<std::int64_t> pick(0, n - 1);
+  std::vector<std::int32_t> v;
+  v.reserve(static_cast<size_t>(k));
+  while (static_cast<std::int64_t>(v.size()) < k) {
+    while (static_cast<std::int64_t>(v.size()) < k) v.push_back(static_cast<std::int32_t>(pick(rng)));
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+  }
+  std::copy(v.begin(), v.end(), out);
+}
+
+// Sparse attention over per-head lists given in advance (method given): what the hybrid runner's CPU phase
+// does, with no selection work. Each query head attends its own random list of `selected` tokens, drawn
+// afresh (untimed) before every repetition, out of a KV pool of about 2 GiB per batch: the rows one
+// repetition reads are not the last one's, so the 300 MB L3 of the device's Xeon does not serve them. Two
+// shapes (head_dim 128 and 64) give rows of two sizes, so a per-row cost separates from bandwidth; batch and
+// selected span one task per thread to dozens.
+void bench_given(const Options& o, std::vector<Row>& rows) {
+  struct Shape {
+    int q_heads, kv_heads, head_dim;
+  };
+  const std::vector<Shape> shapes = o.quick ? std::vector<Shape>{{32, 8, 128}} : std::vector<Shape>{{32, 8, 128}, {16, 4, 64}};
+  const std::vector<int> batches = o.quick ? std::vector<int>{2} : std::vector<int>{1, 4, 16};
+  const std::vector<std::int64_t> selected = o.quick ? std::vector<std::int64_t>{64} : std::vector<std::int64_t>{64, 512, 4096};
+  const std::vector<std::string> tasks = o.quick ? std::vector<std::string>{"kv-head"} : std::vector<std::string>{"kv-head", "head"};
+  const int all = o.max_threads > 0 ? o.max_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<int> threads = thread_grid(o);
+  if (!o.quick && o.cpu_threads.empty()) {
+    threads.clear();
+    for (int t : {4, 8, 16})
+      if (t <= all) threads.push_back(t);
+    if (threads.empty()) threads.push_back(all);
+  }
+  const double pool_bytes = o.quick ? 64.0 * (1 << 20) : 2048.0 * (1 << 20);
+  const std::int64_t max_sel = *std::max_element(selected.begin(), selected.end());
+  std::uint64_t draw = 0;  // across the whole grid: no two repetitions anywhere read the same lists
+
+  for (const Shape& sh : shapes) {
+    for (int batch : batches) {
+      const double token_bytes = 2.0 * 2.0 * sh.head_dim * sh.kv_heads;  // fp16 K and V of every KV head
+      const std::int64_t kv_len = std::max<std::int64_t>(4 * max_sel, static_cast<std::int64_t>(pool_bytes / (batch * token_bytes)));
+      KvStore kv(KvType::f16, sh.kv_heads, sh.head_dim, std::vector<std::int64_t>(batch, kv_len));
+      {
+        ThreadPool fill_pool(all);
+        fill_kv(kv, fill_pool);
+      }
+      const std::int64_t list_rows = static_cast<std::int64_t>(batch) * sh.q_heads;
+      std::vector<float> q(static_cast<size_t>(list_rows) * sh.head_dim);
+      for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+      std::vector<float> out(q.size()), lse(static_cast<size_t>(list_rows));
+      for (int t : threads) {
+        ThreadPool pool(t);
+        for (const std::string& task : tasks) {
+          for (std::int64_t sel : selected) {
+            std::vector<std::int64_t> offsets(static_cast<size_t>(list_rows) + 1);
+            for (std::int64_t r = 0; r <= list_rows; ++r) offsets[static_cast<size_t>(r)] = r * sel;
+            std::vector<std::int32_t> indices(static_cast<size_t>(list_rows * sel));
+            AttentionOptions ao;
+            ao.granularity = granularity_of(task);
+            const double s = median_seconds(1, o.quick ? 2 : 5, [&] {
+              ++draw;
+              pool.parallel_for(list_rows, Partition::dynamic, [&](std::int64_t r, int) {
+                draw_list((draw << 32) ^ (static_cast<std::uint64_t>(r) * 0x9E3779B97F4A7C15ull), kv_len, sel,
+                          indices.data() + offsets[static_cast<size_t>(r)]);
+              });
+              return wall_seconds([&] {
+                const Status st = sparse_attention(kv, sh.q_heads, q, {offsets, indices}, {out, lse}, ao, &pool);
+                if (!st.ok()) throw std::runtime_error("microbench: sparse_attention: " + st.message);
+              });
+            });
+            Row r;
+            r.primitive = "cpu_attention";
+            r.batch = batch;
+            r.q_heads = sh.q_heads;
+            r.kv_heads = sh.kv_heads;
+            r.kv_len = kv_len;
+            r.head_dim = sh.head_dim;
+            r.dtype = "fp16";
+            r.threads = t;
+            r.method = "given";
+            r.selected = sel;
+            r.task = task;
+            r.time_s = s;
+            r.note = "kernels/cpu sparse_attention over fresh random lists";
+            rows.push_back(r);
+            say(o, "cpu_attention given batch=" + std::to_string(batch) + " head_dim=" + std::to_string(sh.head_dim) +
+                       " threads=" + std::to_string(t) + " task=" + task + " selected=" + std::to_string(sel) + " " +
+                       std::to_string(s * 1e3) + " ms");
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Row> run_cpu(const Options& options) {
@@ -243,6 +346,7 @@ std::vector<Row> run_cpu(const Options& options) {
   bench_stream(options, rows);
   bench_gather(options, rows);
   bench_attention(options, rows);
+  bench_given(options, rows);
   return rows;
 }
 

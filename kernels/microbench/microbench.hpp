@@ -1,6 +1,7 @@
 // Microbenchmarks of the primitives a hardware profile is fitted to (`hgca calibrate --out`,
 // docs/CALIBRATION.md): PCIe copies, our GPU decode attention and merge kernels, cuBLAS decode-shape GEMMs,
-// kernel launches, CPU streaming and gathered reads, and CPU sparse attention with its selection.
+// kernel launches, CPU streaming and gathered reads, and CPU sparse attention with its selection or over
+// lists given in advance.
 //
 // Independent of the simulator: the result is a list of rows in the measurements table's schema (one row per
 // measurement; write_csv gives the exact CSV `hgca calibrate --from-measurements` reads). Every time is the
@@ -29,7 +30,7 @@ struct Row {
   std::int64_t m = 0, n = 0, k = 0;
   int count = 0;
   int threads = 0;
-  std::string method;  // cpu_attention: dense, key-scan
+  std::string method;  // cpu_attention: dense, key-scan, given
   std::int64_t selected = -1;
   std::string task;    // cpu_attention: head, kv-head, sequence
   double time_s = 0;

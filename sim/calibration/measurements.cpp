@@ -158,10 +158,11 @@ class RowReader {
 constexpr std::array<std::pair<CopyDirection, std::string_view>, 3> kDirectionNames = {{
     {CopyDirection::H2D, "h2d"}, {CopyDirection::D2H, "d2h"}, {CopyDirection::Both, "both"}}};
 constexpr std::array<std::pair<bool, std::string_view>, 2> kMemoryNames = {{{false, "pinned"}, {true, "pageable"}}};
-constexpr std::array<std::pair<CpuAttentionMethod, std::string_view>, 3> kMethodNames = {{
+constexpr std::array<std::pair<CpuAttentionMethod, std::string_view>, 4> kMethodNames = {{
     {CpuAttentionMethod::Dense, "dense"},
     {CpuAttentionMethod::KeyScan, "key-scan"},
-    {CpuAttentionMethod::BlockSummary, "block-summary"}}};
+    {CpuAttentionMethod::BlockSummary, "block-summary"},
+    {CpuAttentionMethod::Given, "given"}}};
 
 template <class E, size_t N>
 std::string_view name_of(E value, const std::array<std::pair<E, std::string_view>, N>& names) {
@@ -253,11 +254,15 @@ Measurement read_row(const RowReader& r, const std::string& primitive_text) {
       if (r.has("method")) m.method = r.word("method", why, kMethodNames);
       if (r.has("task")) m.task = r.word("task", why, kCpuTaskNames);
       if (m.method == CpuAttentionMethod::Dense) {
-        if (r.has("selected")) r.fail("selected", "not used by dense attention", "an empty cell, or method key-scan or block-summary");
+        if (r.has("selected")) r.fail("selected", "not used by dense attention", "an empty cell, or method key-scan, block-summary or given");
         if (r.has("block")) r.fail("block", "not used by dense attention", "an empty cell, or method block-summary");
       } else {
+        // A given list has no selection work to time on its own: it needs at least one entry.
+        const bool given = m.method == CpuAttentionMethod::Given;
         m.selected = r.whole("selected", why + " with method " + std::string(name_of(m.method, kMethodNames)),
-                             "entries per query head such as 512 (0: the selection work alone)", 0);
+                             given ? "entries per query head such as 512 (at least 1 for method given)"
+                                   : "entries per query head such as 512 (0: the selection work alone)",
+                             given ? 1 : 0);
         if (m.selected > m.kv_len)
           r.fail("selected", std::to_string(m.selected) + " is more than kv_len " + std::to_string(m.kv_len), "at most kv_len");
         if (r.has("block")) {
@@ -274,6 +279,7 @@ Measurement read_row(const RowReader& r, const std::string& primitive_text) {
 }  // namespace
 
 std::string_view to_string(Primitive p) { return kPrimitiveNames[static_cast<size_t>(p)]; }
+std::string_view to_string(CpuAttentionMethod m) { return name_of(m, kMethodNames); }
 
 std::string_view to_string(HardwarePart p) {
   switch (p) {

@@ -37,9 +37,11 @@ inline constexpr int kPrimitiveCount = 8;
 enum class HardwarePart : uint8_t { Gpu, Pcie, Cpu };
 
 enum class CopyDirection : uint8_t { H2D, D2H, Both };
-enum class CpuAttentionMethod : uint8_t { Dense, KeyScan, BlockSummary };
+// given: sparse attention over per-head lists known in advance (no selection work), as the hybrid runner does.
+enum class CpuAttentionMethod : uint8_t { Dense, KeyScan, BlockSummary, Given };
 
 std::string_view to_string(Primitive p);
+std::string_view to_string(CpuAttentionMethod m);
 std::string_view to_string(HardwarePart p);
 HardwarePart part_of(Primitive p);
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/config/loader.hpp"
+#include "sim/config/names.hpp"
 #include "sim/config/units.hpp"
 #include "sim/config/yaml_writer.hpp"
 #include "sim/results/atomic_file.hpp"
@@ -31,7 +32,7 @@ std::string signed_pct(double share) {
 }
 
 std::string pad(std::string s, size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
+  s.append(s.size() < width ? width - s.size() : 1, ' ');  // at least one space: a long cell stays apart
   return s;
 }
 
@@ -47,9 +48,8 @@ std::string shape_of(const Measurement& m) {
       s << m.batch << "x" << m.kv_len << " q" << m.q_heads << "/kv" << m.kv_heads << " d" << m.head_dim << " " << m.dtype;
       if (m.q_len != 1) s << " q_len " << m.q_len;
       if (m.primitive == Primitive::CpuAttention) {
-        s << " " << m.threads << "t";
-        if (m.method != CpuAttentionMethod::Dense)
-          s << (m.method == CpuAttentionMethod::KeyScan ? " key-scan " : " block-summary ") << m.selected;
+        s << " " << m.threads << "t " << to_string(m.task);
+        if (m.method != CpuAttentionMethod::Dense) s << " " << to_string(m.method) << " " << m.selected;
       }
       break;
     case Primitive::GpuGemm: s << m.m << "x" << m.k << "x" << m.n << " " << m.dtype; break;
@@ -96,11 +96,11 @@ std::string error_table(const std::vector<RowResult>& rows) {
 
 std::string row_table(const std::vector<RowResult>& rows) {
   std::ostringstream out;
-  out << pad("line", 6) << pad("primitive", 15) << pad("shape", 44) << pad("measured", 12) << pad("predicted", 12)
+  out << pad("line", 6) << pad("primitive", 15) << pad("shape", 64) << pad("measured", 12) << pad("predicted", 12)
       << "error\n";
   for (const RowResult& r : rows)
     out << pad(std::to_string(r.row.line), 6) << pad(std::string(to_string(r.row.primitive)), 15)
-        << pad(shape_of(r.row), 44) << pad(format_quantity(QuantityKind::Duration, r.row.seconds), 12)
+        << pad(shape_of(r.row), 64) << pad(format_quantity(QuantityKind::Duration, r.row.seconds), 12)
         << pad(format_quantity(QuantityKind::Duration, r.predicted), 12) << signed_pct(r.relative_error()) << "\n";
   return out.str();
 }

@@ -13,10 +13,13 @@
 
 #include "sim/cli/common.hpp"
 #include "sim/config/loader.hpp"
+#include "sim/config/units.hpp"
+#include "sim/config/yaml_writer.hpp"
 #include "sim/results/atomic_file.hpp"
 #include "sim/results/csv.hpp"
 #include "sim/results/number_format.hpp"
 #include "sim/validation/grid.hpp"
+#include "sim/validation/host_fit.hpp"
 #include "sim/validation/measure.hpp"
 #include "sim/validation/measured_table.hpp"
 #include "sim/validation/prediction.hpp"
@@ -42,6 +45,52 @@ void print_points(const std::vector<ValidationPoint>& points) {
   for (const ValidationPoint& p : points) total += estimated_measure_seconds(p);
   std::printf("# %zu points, about %.0f s to measure on an H100 + 16-core Xeon (a rough, pessimistic estimate)\n",
               points.size(), total);
+}
+
+// Per phase and kind: the median signed error and the median |error| over the rows that measured the phase.
+void print_phase_summary(const std::vector<PredictedRow>& pred) {
+  for (const PointKind kind : {PointKind::Attention, PointKind::DecodeStep})
+    for (const PhaseField& ph : kPhases) {
+      std::vector<double> err, abs_err, meas, predicted;
+      for (const PredictedRow& r : pred) {
+        if (!r.feasible || r.measured.point.kind != kind) continue;
+        const double e = phase_error(r.predicted_phases.*ph.ms, r.measured.phases.*ph.ms);
+        if (std::isnan(e)) continue;
+        err.push_back(e);
+        abs_err.push_back(std::abs(e));
+        meas.push_back(r.measured.phases.*ph.ms);
+        predicted.push_back(r.predicted_phases.*ph.ms);
+      }
+      if (err.empty()) continue;
+      std::printf("phase %-11s %-13s n=%-3zu median measured %9.4f ms predicted %9.4f ms  median error %+7.1f%%  "
+                  "median |error| %6.1f%%\n",
+                  to_string(kind), ph.name, err.size(), percentile(meas, 50), percentile(predicted, 50),
+                  100.0 * percentile(err, 50), 100.0 * percentile(abs_err, 50));
+    }
+}
+
+// One line per row: each phase measured / predicted (ms) and the error.
+void print_phase_rows(const std::vector<PredictedRow>& pred) {
+  std::printf("%4s %-7s", "id", "role");
+  for (const PhaseField& ph : kPhases) std::printf(" | %-29s", ph.name);
+  std::printf("\n%4s %-7s", "", "");
+  for (std::size_t i = 0; i < kPhases.size(); ++i) std::printf(" | %9s %9s %7s", "meas_ms", "pred_ms", "error");
+  std::printf("\n");
+  for (const PredictedRow& r : pred) {
+    std::printf("%4d %-7s", r.measured.point.id, to_string(r.measured.point.role));
+    for (const PhaseField& ph : kPhases) {
+      const double m = r.measured.phases.*ph.ms;
+      if (!r.feasible) {
+        std::printf(" | %9.4f %9s %7s", m, "-", "-");
+        continue;
+      }
+      const double e = phase_error(r.predicted_phases.*ph.ms, m);
+      std::printf(" | %9.4f %9.4f ", m, r.predicted_phases.*ph.ms);
+      if (std::isnan(e)) std::printf("%7s", "-");
+      else std::printf("%+6.0f%%", 100.0 * e);
+    }
+    std::printf("\n");
+  }
 }
 
 }  // namespace
@@ -105,7 +154,9 @@ int cmd_validate_predict(const Args& args) {
       "hgca validate predict --measured measured.csv --hw PROFILE [--out validation.h5] [--csv table.csv]");
   std::string measured, hw, out, csv, dump;
   int jobs = 0;
+  bool phases = false;
   opts.add_options()("help,h", "this help")("measured", po::value(&measured), "measured table (CSV) from validate measure")(
+      "phases", po::bool_switch(&phases), "also print each row's phases (measured, predicted, error)")(
       "hw", po::value(&hw), "hardware profile: a name in configs/hw or a path")(
       "out", po::value(&out), "HDF5 with every row and the summary (atomically)")(
       "csv", po::value(&csv), "the printed table as CSV (atomically)")(
@@ -153,6 +204,8 @@ int cmd_validate_predict(const Args& args) {
   for (const ErrorSummary& s : summary)
     std::printf("summary %-11s %-7s n=%-3d median |error| %5.1f%%  p90 |error| %5.1f%%\n", s.kind.c_str(), s.role.c_str(),
                 s.count, 100.0 * s.median_abs_error, 100.0 * s.p90_abs_error);
+  if (phases) print_phase_rows(pred);
+  print_phase_summary(pred);
 
   try {
     if (!dump.empty()) {
@@ -163,14 +216,22 @@ int cmd_validate_predict(const Args& args) {
     if (!csv.empty()) {
       write_file_atomically(csv, [&](std::ostream& o) {
         o << "id,role,kind,model,batch,q_heads,kv_heads,head_dim,context,window,cpu_select,threads,cpu_task,measured_ms,"
-             "predicted_ms,error\n";
+             "predicted_ms,error";
+        for (const PhaseField& ph : kPhases)
+          o << ",measured_" << ph.name << "_ms,predicted_" << ph.name << "_ms," << ph.name << "_error";
+        o << "\n";
         for (const PredictedRow& r : pred) {
           const ValidationPoint& p = r.measured.point;
           o << p.id << "," << to_string(p.role) << "," << to_string(p.kind) << "," << csv_quote(p.model) << "," << p.batch
             << "," << p.q_heads << "," << p.kv_heads << "," << p.head_dim << "," << p.context << "," << p.window << ","
             << p.cpu_select << "," << p.threads << "," << p.cpu_task << "," << format_shortest(r.measured.total_ms) << ","
-            << (r.feasible ? format_shortest(r.predicted_ms) : "") << "," << (r.feasible ? format_shortest(r.error) : "")
-            << "\n";
+            << (r.feasible ? format_shortest(r.predicted_ms) : "") << "," << (r.feasible ? format_shortest(r.error) : "");
+          for (const PhaseField& ph : kPhases) {
+            const double m = r.measured.phases.*ph.ms, e = phase_error(r.predicted_phases.*ph.ms, m);
+            o << "," << (m > 0 ? format_shortest(m) : "") << "," << (r.feasible ? format_shortest(r.predicted_phases.*ph.ms) : "")
+              << "," << (r.feasible && !std::isnan(e) ? format_shortest(e) : "");
+          }
+          o << "\n";
         }
       });
     }
@@ -183,6 +244,84 @@ int cmd_validate_predict(const Args& args) {
   return 0;
 }
 
+int cmd_validate_fit(const Args& args) {
+  namespace po = boost::program_options;
+  po::options_description opts("hgca validate fit --measured measured.csv --hw BASE --out PROFILE.yaml [--params LIST]");
+  std::string measured, hw, out, params = "framework_op,framework_step,sync";
+  int jobs = 0;
+  opts.add_options()("help,h", "this help")("measured", po::value(&measured), "measured table (CSV); only role=fit rows are read")(
+      "hw", po::value(&hw), "base hardware profile: a name in configs/hw or a path")(
+      "out", po::value(&out), "the fitted profile to write (YAML, atomically)")(
+      "params", po::value(&params), "host parameters to fit (default framework_op,framework_step,sync)")(
+      "jobs", po::value(&jobs)->default_value(0), "simulation threads (0: hardware threads); results do not depend on it");
+  const po::options_description hidden;
+  const po::positional_options_description no_positionals;
+  po::variables_map vm;
+  if (!parse_args(args, opts, hidden, no_positionals, vm, "validate fit")) return 2;
+  if (vm.count("help")) {
+    std::cout << opts;
+    return 0;
+  }
+  if (measured.empty() || hw.empty() || out.empty()) {
+    std::cerr << "hgca validate fit: missing "
+              << (measured.empty() ? "--measured measured.csv" : hw.empty() ? "--hw BASE" : "--out PROFILE.yaml") << "\n";
+    return 2;
+  }
+  if (jobs <= 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  HardwareProfile base;
+  HostFit fit;
+  try {
+    HostFitOptions fo;
+    fo.params = parse_host_params(params);
+    fo.jobs = jobs;
+    const std::vector<MeasuredRow> rows = read_measured(measured);
+    base = load_hardware(hw);
+    fit = fit_host(rows, base, fo);
+  } catch (const std::exception& e) {
+    std::cerr << "hgca validate fit: " << e.what() << "\n";
+    return 2;
+  }
+  HardwareProfile fitted = base;
+  fitted.host = fit.host;
+  const std::string what = "host." + params + " fitted by hgca validate fit on the " + std::to_string(fit.fit_rows) +
+                           " role=fit rows of " + measured + " (holdout rows not read)";
+  fitted.source = base.source.empty() ? what : base.source + "; " + what;
+  std::printf("fit on %d fit rows of %s, base %s, %d evaluations\n", fit.fit_rows, measured.c_str(), base.name.c_str(),
+              fit.evaluations);
+  std::printf("host.framework_op   %10.3f us (base %.3f us)\n", fit.host.framework_op_s * 1e6, base.host.framework_op_s * 1e6);
+  std::printf("host.framework_step %10.3f us (base %.3f us)\n", fit.host.framework_step_s * 1e6, base.host.framework_step_s * 1e6);
+  std::printf("host.sync           %10.3f us (base %.3f us)\n", fit.host.sync_s * 1e6, base.host.sync_s * 1e6);
+  std::printf("objective (sum of squared relative errors) %.6g\n", fit.objective);
+  std::printf("%4s %-11s %5s %7s %6s %7s %3s %-8s %12s %12s %8s\n", "id", "kind", "batch", "context", "window", "rows/hd",
+              "thr", "task", "measured_ms", "predicted_ms", "error");
+  for (const PredictedRow& r : fit.rows) {
+    const ValidationPoint& p = r.measured.point;
+    std::printf("%4d %-11s %5d %7lld %6lld %7lld %3d %-8s %12.4f ", p.id, to_string(p.kind), p.batch,
+                static_cast<long long>(p.context), static_cast<long long>(p.window), static_cast<long long>(p.cpu_select),
+                p.threads, p.cpu_task.c_str(), r.measured.total_ms);
+    if (r.feasible) std::printf("%12.4f %+7.1f%%\n", r.predicted_ms, 100.0 * r.error);
+    else std::printf("%12s %8s  (%s)\n", "-", "-", r.note.c_str());
+  }
+  for (const ErrorSummary& s : summarize(fit.rows))
+    if (s.role == "fit")
+      std::printf("summary %-11s %-7s n=%-3d median |error| %5.1f%%  p90 |error| %5.1f%%\n", s.kind.c_str(), s.role.c_str(),
+                  s.count, 100.0 * s.median_abs_error, 100.0 * s.p90_abs_error);
+  try {
+    write_file_atomically(out, [&](std::ostream& o) {
+      o << "# " << what << ":\n#   framework_op " << format_duration(fit.host.framework_op_s) << ", framework_step "
+        << format_duration(fit.host.framework_step_s) << ", sync " << format_duration(fit.host.sync_s)
+        << "; objective (sum of squared relative errors of the step time) " << fit.objective
+        << ".\n# Every other key is the base profile's (" << hw << ").\n"
+        << hardware_to_yaml(fitted);
+    });
+  } catch (const std::exception& e) {
+    std::cerr << "hgca validate fit: " << e.what() << "\n";
+    return 1;
+  }
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
+
 HGCA_COMMAND("validate measure",
              "[--grid FILE.yaml | --preset default|quick] --out measured.csv [--dry-run]\n"
              "                              time grid points on the real hybrid runner (needs a GPU)",
@@ -191,5 +330,9 @@ HGCA_COMMAND("validate predict",
              "--measured measured.csv --hw PROFILE [--out validation.h5] [--csv table.csv]\n"
              "                              simulate every measured point; measured vs predicted and the error",
              cmd_validate_predict);
+HGCA_COMMAND("validate fit",
+             "--measured measured.csv --hw BASE --out PROFILE.yaml [--params framework_op,framework_step,sync]\n"
+             "                              fit the host parameters to the role=fit rows (holdout rows not read)",
+             cmd_validate_fit);
 
 }  // namespace hgca::cli

@@ -59,6 +59,9 @@ struct CpuSpec {
   double task_overhead_s = 0;    // per-task cost: dequeue, setup, result write
   double wakeup_s = 0;           // a parked worker's wake-up latency at the start of a batch of tasks
   double gather_efficiency = 1;  // share of streaming bandwidth kept when reading scattered rows
+  // Per scattered row a task reads (its gathered rows only), on top of the row's bytes: a DRAM miss the
+  // prefetcher cannot hide and the index arithmetic. Streamed rows are prefetched and cost only bytes.
+  double row_cost_s = 0;
   // NUMA: when non-empty (and sockets > 1), each socket is its own DRAM-bandwidth domain with this curve
   // (threads of that socket -> bandwidth); cores are split evenly over the sockets, and a task reads the
   // bandwidth of the socket its core is on. Empty: one domain with bandwidth_by_threads.
@@ -71,6 +74,11 @@ struct CpuSpec {
 struct HostSpec {
   double framework_op_s = 0;     // per operation the host issues (kernel launch, copy, CPU task dispatch)
   double framework_step_s = 0;   // per decode step or prefill chunk (sampling, scheduling, bookkeeping)
+  // Per host wait on the device (an event or stream synchronisation): the time from the awaited work's end to
+  // the host thread running again. When > 0 the host blocks where a synchronous runner does (strategy hgca:
+  // on the QKV output and on the query copy before the CPU tasks, on the CPU tasks before the result copy, on
+  // the merge); 0 keeps the asynchronous host of earlier profiles.
+  double sync_s = 0;
   bool shares_cpu_core = false;  // the host thread runs on one of cpu.cores, which attention workers then lack
 };
 

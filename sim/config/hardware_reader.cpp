@@ -140,6 +140,8 @@ CpuSpec read_cpu(const MapReader& r) {
   cpu.wakeup_s = r.duration("wakeup");
   require_non_negative(r, "wakeup", cpu.wakeup_s, format_duration(cpu.wakeup_s), "a duration such as '5 us'");
   cpu.gather_efficiency = efficiency(r, "gather_efficiency");
+  cpu.row_cost_s = r.duration("row_cost", 0.0);
+  require_non_negative(r, "row_cost", cpu.row_cost_s, format_duration(cpu.row_cost_s), "a duration such as '20 ns'");
   return cpu;
 }
 
@@ -151,6 +153,8 @@ HostSpec read_host(const MapReader& r) {
   host.framework_step_s = r.duration("framework_step", 0.0);
   require_non_negative(r, "framework_step", host.framework_step_s, format_duration(host.framework_step_s),
                        "a duration such as '2 ms'");
+  host.sync_s = r.duration("sync", 0.0);
+  require_non_negative(r, "sync", host.sync_s, format_duration(host.sync_s), "a duration such as '10 us'");
   host.shares_cpu_core = r.flag("shares_cpu_core", false);
   return host;
 }
@@ -172,8 +176,9 @@ HardwareProfile read_hardware(const Node& doc, const std::string& path, const st
   hw.pcie = read_pcie(
       r.child("pcie", {"h2d", "d2h", "duplex_bandwidth", "pageable_bandwidth", "copy_engines_per_direction"}));
   hw.cpu = read_cpu(r.child("cpu", {"name", "cores", "sockets", "memory", "bandwidth_by_threads", "flops_per_core",
-                                    "task_overhead", "wakeup", "gather_efficiency", "socket_bandwidth_by_threads"}));
-  hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "shares_cpu_core"}));
+                                    "task_overhead", "wakeup", "gather_efficiency", "row_cost",
+                                    "socket_bandwidth_by_threads"}));
+  hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "sync", "shares_cpu_core"}));
   return hw;
 }
 

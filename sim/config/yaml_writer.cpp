@@ -77,6 +77,8 @@ void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
   put(out, "task_overhead", format_duration(c.task_overhead_s));
   put(out, "wakeup", format_duration(c.wakeup_s));
   put(out, "gather_efficiency", format_number(c.gather_efficiency));
+  // Only when set: a profile without it reads back the same (it defaults to 0).
+  if (c.row_cost_s > 0) put(out, "row_cost", format_duration(c.row_cost_s));
   if (!c.socket_bandwidth_by_threads.empty()) {
     out << YAML::Key << "socket_bandwidth_by_threads" << YAML::Value << YAML::Flow << YAML::BeginMap;
     for (const auto& [threads, bandwidth] : c.socket_bandwidth_by_threads)
@@ -88,6 +90,7 @@ void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
   out << YAML::Key << "host" << YAML::Value << YAML::BeginMap;
   put(out, "framework_op", format_duration(h.framework_op_s));
   put(out, "framework_step", format_duration(h.framework_step_s));
+  if (h.sync_s > 0) put(out, "sync", format_duration(h.sync_s));  // only when set: older profiles read back the same
   put(out, "shares_cpu_core", h.shares_cpu_core);
   out << YAML::EndMap;
   out << YAML::EndMap;

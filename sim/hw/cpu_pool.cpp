@@ -112,9 +112,13 @@ void CpuPool::begin_work(int core) {
   Core& c = cores_[core];
   const SimTime now = sim_.now();
   c.task_start = now;
-  if (spec_.task_overhead_s > 0) {
+  // The per-task overhead and, per scattered row, the latency of a miss the prefetcher cannot hide: time on
+  // this core alone, not a share of DRAM bandwidth, so it is a phase before the read.
+  const double rows = (*tasks_)[c.task].gather_rows;
+  const SimTime overhead = overhead_ + (rows > 0 && spec_.row_cost_s > 0 ? duration_from_seconds(rows * spec_.row_cost_s) : 0);
+  if (overhead > 0) {
     c.phase = Phase::Overhead;
-    c.phase_end = now + overhead_;
+    c.phase_end = now + overhead;
     return;
   }
   begin_read(core);

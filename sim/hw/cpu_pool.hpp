@@ -1,7 +1,8 @@
 // The host CPU's attention workers: N cores sharing one DRAM bandwidth that saturates.
 //
 // A task runs in up to four phases on one core: wake-up (only if the core was parked when work arrived),
-// fixed per-task overhead, reading its bytes, and, for a compute-heavy task, the rest of its compute time:
+// per-task overhead (cpu.task_overhead, plus cpu.row_cost per scattered row the task gathers: a miss the
+// prefetcher cannot hide, paid by the core alone, not a share of the bandwidth), reading its bytes, and, for a compute-heavy task, the rest of its compute time:
 // a task takes at least flops / flops_per_core from the start of its read (a per-task roofline). During the
 // read phase the k cores that are reading share the bandwidth the profile gives for k threads (interpolated,
 // flat past the last point) equally. Equal sharing means one clock serves all readers: `service_` counts the

@@ -27,6 +27,9 @@ class ModelCosts {
   double key_bytes_per_token_head() const { return m_.head_dim * m_.kv_bytes_per_elem; }
   int group_size() const { return m_.q_heads / m_.kv_heads; }
   double query_bytes(double seqs) const { return seqs * m_.q_heads * m_.head_dim * 2.0; }  // 16-bit queries
+  // Queries as the CPU attention kernels take them (fp32, kernels/cpu): what HGCA copies to the host. Measured
+  // on the device, the hybrid runner's query copy at batch 64 took twice what 16-bit queries predicted.
+  double cpu_query_bytes(double seqs) const { return seqs * m_.q_heads * m_.head_dim * 4.0; }
   // Partial attention result sent back to the GPU: fp32 output + fp32 LSE per query head.
   double partial_bytes(double seqs) const { return seqs * m_.q_heads * (m_.head_dim + 1) * 4.0; }
   // Workspace of one forward pass over `tokens` tokens (hidden states, QKV, MLP intermediate, logits).

@@ -12,6 +12,7 @@ struct HeadWork {
   double key_scan_bytes = 0;  // selection: keys or summaries read (streamed; shared within a KV group)
   double stream_bytes = 0;    // attention reads of contiguous rows
   double gather_bytes = 0;    // attention reads of scattered rows
+  double gather_rows = 0;     // how many scattered rows (cpu.row_cost each)
   double flops = 0;
 };
 
@@ -47,6 +48,7 @@ HeadWork sparse_head_work(const StrategyContext& ctx, int layer, int head, int s
     w.flops += 2.0 * n * d + n;  // q.k for every key, then a linear-time top-k
   }
   w.gather_bytes = sel * c.kv_bytes_per_token_head();
+  w.gather_rows = sel;
   w.flops += 4.0 * sel * d;
   return w;
 }
@@ -81,6 +83,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
         if (!shared_selection || first_in_task) {
           acc.bytes += w.stream_bytes;
           acc.gather_bytes += w.gather_bytes;
+          acc.gather_rows += w.gather_rows;
         }
         acc.flops += w.flops;
         group_read_charged = true;
@@ -143,6 +146,7 @@ double add_row_gather_tasks(StepGraph& g, const StrategyContext& ctx, const std:
     for (int kv = 0; kv < m.kv_heads; ++kv) {
       CpuTask t;
       t.gather_bytes = r * row;
+      t.gather_rows = r;
       t.bytes = r * row;  // written contiguously into the staging buffer
       total += r * row;
       g.cpu_task(t);
@@ -171,6 +175,7 @@ double add_gather_tasks(StepGraph& g, const StrategyContext& ctx, int layer, con
       }
       CpuTask t;
       t.gather_bytes = sel * row;
+      t.gather_rows = sel;
       t.bytes = sel * row;  // writing them contiguously into the staging buffer
       total += sel * row;
       if (sel > 0) g.cpu_task(t);

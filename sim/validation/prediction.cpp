@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -115,7 +116,7 @@ Experiment experiment_for(const MeasuredRow& row, const HardwareProfile& hardwar
 }
 
 std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, const HardwareProfile& hardware,
-                                       const LoadOptions& opts, int jobs) {
+                                       const LoadOptions& opts, int jobs, bool phases) {
   // Build every experiment first (errors in input order), then simulate in parallel.
   std::vector<Experiment> exps;
   exps.reserve(rows.size());
@@ -128,7 +129,9 @@ std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, con
       PredictedRow& o = out[i];
       o.measured = rows[i];
       try {
-        const RunResult r = simulate(exps[i]);
+        SimulateOptions so;
+        so.timeline_steps = phases ? kComparedStep + 1 : 0;
+        const RunResult r = simulate(exps[i], so);
         o.feasible = r.feasible;
         if (!r.feasible || r.step_latency_s.size() <= static_cast<std::size_t>(kComparedStep)) {
           o.feasible = false;
@@ -137,6 +140,7 @@ std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, con
         }
         o.predicted_ms = r.step_latency_s[kComparedStep] * 1e3;
         o.error = (o.predicted_ms - o.measured.total_ms) / o.measured.total_ms;
+        o.predicted_phases = phases_from_timeline(r.timeline, kComparedStep);
       } catch (const std::exception& e) {
         errors[i] = where(rows[i]) + ": " + e.what();
       }
@@ -150,6 +154,40 @@ std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, con
   for (const std::string& e : errors)
     if (!e.empty()) throw std::runtime_error(e);
   return out;
+}
+
+MeasuredPhases phases_from_timeline(const std::vector<TimelineSpan>& spans, int step) {
+  // Per layer: when the CPU may start (the later of the query copy's end and the host's wait on it) and when
+  // its last task ends. Op names come after the "L<layer> " prefix.
+  struct CpuWindow {
+    double ready = 0, end = 0;
+    bool seen = false;
+  };
+  std::map<int, CpuWindow> cpu;
+  MeasuredPhases p;
+  for (const TimelineSpan& s : spans) {
+    if (s.step != step) continue;
+    const std::size_t sp = s.name.find(' ');
+    const std::string op = s.layer >= 0 && sp != std::string::npos ? s.name.substr(sp + 1) : s.name;
+    const double ms = s.dur_s * 1e3, end = s.start_s + s.dur_s;
+    if (op == "window-attn") p.gpu_window_ms += ms;
+    else if (op == "queries to host") {
+      p.d2h_query_ms += ms;
+      cpu[s.layer].ready = std::max(cpu[s.layer].ready, end);
+    } else if (op == "wait queries (host)") cpu[s.layer].ready = std::max(cpu[s.layer].ready, end);
+    else if (op == "sparse-attn") {
+      cpu[s.layer].end = std::max(cpu[s.layer].end, end);
+      cpu[s.layer].seen = true;
+    } else if (op == "partials to GPU") p.h2d_result_ms += ms;
+    else if (op == "lse-merge") p.merge_ms += ms;
+  }
+  for (const auto& [layer, w] : cpu)
+    if (w.seen) p.cpu_attention_ms += std::max(0.0, w.end - w.ready) * 1e3;
+  return p;
+}
+
+double phase_error(double predicted_ms, double measured_ms) {
+  return measured_ms > 0 ? (predicted_ms - measured_ms) / measured_ms : std::nan("");
 }
 
 double percentile(std::vector<double> v, double p) {

@@ -2,11 +2,13 @@
 // predicted per-step time, and the error statistics `hgca validate predict` prints and stores.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
 #include "sim/config/experiment.hpp"
 #include "sim/config/loader.hpp"
+#include "sim/results/run_result.hpp"
 #include "sim/validation/measured_table.hpp"
 
 namespace hgca::validation {
@@ -28,17 +30,38 @@ Experiment experiment_for(const MeasuredRow& row, const HardwareProfile& hardwar
 // The decode step of the experiment that is compared (experiment_for simulates two; see prediction.cpp).
 inline constexpr int kComparedStep = 1;
 
+// The simulator's time for each phase the runner times (milliseconds; a decode step sums its layers), read
+// from the compared step's timeline (phases_from_timeline):
+//  - gpu_window_ms: the window-attention kernels; merge_ms: the merge kernels;
+//  - d2h_query_ms / h2d_result_ms: the query copies / the result copies;
+//  - cpu_attention_ms: from the moment the CPU may start (the queries are in host memory and, when the host
+//    blocks, it has seen them: the runner's timer starts after its wait returns) to the last CPU task's end.
+// The phases by name (the measured column is NAME_ms; predict adds predicted_NAME_ms and NAME_error).
+struct PhaseField {
+  const char* name;
+  double MeasuredPhases::*ms;
+};
+inline constexpr std::array<PhaseField, 5> kPhases{{{"gpu_window", &MeasuredPhases::gpu_window_ms},
+                                                    {"d2h_query", &MeasuredPhases::d2h_query_ms},
+                                                    {"cpu_attention", &MeasuredPhases::cpu_attention_ms},
+                                                    {"h2d_result", &MeasuredPhases::h2d_result_ms},
+                                                    {"merge", &MeasuredPhases::merge_ms}}};
+
+MeasuredPhases phases_from_timeline(const std::vector<TimelineSpan>& spans, int step);
+
 struct PredictedRow {
   MeasuredRow measured;
   double predicted_ms = 0;
   double error = 0;  // (predicted - measured) / measured
+  MeasuredPhases predicted_phases;  // the same phases as measured.phases, from the simulated step
   bool feasible = true;
   std::string note;  // why there is no prediction (infeasible), else empty
 };
 
-// Simulates every row (in parallel over `jobs` threads; results in row order, independent of jobs).
+// Simulates every row (in parallel over `jobs` threads; results in row order, independent of jobs). With
+// `phases`, records the compared step's timeline and fills predicted_phases (slower; the fit does without).
 std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, const HardwareProfile& hardware,
-                                       const LoadOptions& opts = {}, int jobs = 1);
+                                       const LoadOptions& opts = {}, int jobs = 1, bool phases = true);
 
 struct ErrorSummary {
   std::string role;  // "fit", "holdout" or "all"
@@ -50,6 +73,9 @@ struct ErrorSummary {
 
 // Percentile p (0..100) of `values` with linear interpolation between order statistics (numpy's default).
 double percentile(std::vector<double> values, double p);
+
+// (predicted - measured) / measured of one phase; NaN when the phase was not measured (0 or absent).
+double phase_error(double predicted_ms, double measured_ms);
 
 // For each kind (attention, decode-step) and role (fit, holdout, all) that has rows with a prediction, in that order.
 std::vector<ErrorSummary> summarize(const std::vector<PredictedRow>& rows);

@@ -99,6 +99,13 @@ void write_h5(const std::string& path, const ValidationFileInfo& info, const std
   put_doubles(g, "cpu_attention_ms", column<double>(rows, [](R r) { return r.measured.phases.cpu_attention_ms; }));
   put_doubles(g, "h2d_result_ms", column<double>(rows, [](R r) { return r.measured.phases.h2d_result_ms; }));
   put_doubles(g, "merge_ms", column<double>(rows, [](R r) { return r.measured.phases.merge_ms; }));
+  for (const PhaseField& ph : kPhases) {  // the simulator's phases next to the measured ones
+    put_doubles(g, (std::string("predicted_") + ph.name + "_ms").c_str(),
+                column<double>(rows, [&](R r) { return r.feasible ? r.predicted_phases.*ph.ms : nan; }));
+    put_doubles(g, (std::string(ph.name) + "_error").c_str(), column<double>(rows, [&](R r) {
+                  return r.feasible ? phase_error(r.predicted_phases.*ph.ms, r.measured.phases.*ph.ms) : nan;
+                }));
+  }
   put_strings(g, "gpu", column<std::string>(rows, [](R r) { return r.measured.gpu; }));
   put_strings(g, "cpu", column<std::string>(rows, [](R r) { return r.measured.cpu; }));
   put_strings(g, "date", column<std::string>(rows, [](R r) { return r.measured.date; }));

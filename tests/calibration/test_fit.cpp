@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "sim/calibration/fit.hpp"
 #include "sim/calibration/predict.hpp"
@@ -38,6 +39,7 @@ HardwareProfile truth() {
   h.cpu.task_overhead_s = 1.5e-6;
   h.cpu.wakeup_s = 4e-6;
   h.cpu.gather_efficiency = 0.6;
+  h.cpu.row_cost_s = 30e-9;
   return h;
 }
 
@@ -59,6 +61,7 @@ HardwareProfile base() {
   h.cpu.task_overhead_s = 0.8e-6;
   h.cpu.wakeup_s = 6e-6;
   h.cpu.gather_efficiency = 0.9;
+  h.cpu.row_cost_s = 0;  // what a profile without it has
   return h;
 }
 
@@ -82,6 +85,17 @@ Measurement attention(Primitive p, int batch, int q, int kv, int64_t len, int64_
   m.head_dim = 128;
   m.dtype = "fp16";
   m.dtype_bytes = 2;
+  return m;
+}
+
+// A cpu_attention row over lists given in advance (the hybrid runner's CPU phase), fp16.
+Measurement given(int batch, int q, int kv, int d, int threads, int64_t selected, CpuTaskGranularity task) {
+  Measurement m = attention(Primitive::CpuAttention, batch, q, kv, 65536);
+  m.head_dim = d;
+  m.threads = threads;
+  m.method = CpuAttentionMethod::Given;
+  m.selected = selected;
+  m.task = task;
   return m;
 }
 
@@ -152,6 +166,15 @@ std::vector<Measurement> full_table() {
   return rows;
 }
 
+// Lists given in advance: rows of two sizes (head_dim 128 and 64) in few and many, so the per-row cost
+// separates from the gather bandwidth. Appended last, so the other rows keep their noise.
+std::vector<Measurement> with_given_rows(std::vector<Measurement> rows) {
+  for (const auto& [batch, q, kv, d, threads, sel] : {std::tuple{1, 32, 8, 128, 16, 4096}, std::tuple{4, 16, 4, 64, 8, 64},
+                                                       std::tuple{4, 32, 8, 128, 4, 512}, std::tuple{1, 16, 4, 64, 16, 4096}})
+    rows.push_back(given(batch, q, kv, d, threads, sel, CpuTaskGranularity::Head));
+  return rows;
+}
+
 // Timings from `hw` with +-0.4 % of deterministic noise (the same every run).
 std::vector<Measurement> timed(std::vector<Measurement> rows, const HardwareProfile& hw, double noise = 0.004) {
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -174,7 +197,7 @@ const ParameterResult& param(const FitResult& fit, const std::string& key) {
 
 TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
   const HardwareProfile t = truth();
-  const std::vector<Measurement> rows = timed(full_table(), t);
+  const std::vector<Measurement> rows = timed(with_given_rows(full_table()), t);
   const FitResult fit = fit_profile(base(), rows);
   const double tol = 0.03;
   const auto fitted_near = [&](const std::string& key, double expected) {
@@ -201,6 +224,7 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
   fitted_near("cpu.gather_efficiency", 0.6);
   fitted_near("cpu.task_overhead", 1.5e-6);
   fitted_near("cpu.wakeup", 4e-6);
+  fitted_near("cpu.row_cost", 30e-9);
   // No row is compute-bound on the vector units: kept from base, and said so.
   const ParameterResult& vector = param(fit, "gpu.vector_flops");
   EXPECT_FALSE(vector.fitted);
@@ -212,6 +236,35 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
   const auto& curve = fit.profile.cpu.bandwidth_by_threads;
   ASSERT_EQ(curve.size(), 5u);
   for (size_t i = 1; i < curve.size(); ++i) EXPECT_LT(curve[i - 1].first, curve[i].first);
+}
+
+TEST(Fit, GivenListRowsDetermineRowCostOverheadsAndBandwidth) {
+  // The given-list grid the microbenchmarks measure (two shapes, one task per thread to dozens, few and many
+  // rows), fewer points, with the streaming reads the grid also has: row cost, wake-up, per-task overhead,
+  // gather efficiency and the curve at the thread counts used come back. The flops per core are held: an
+  // attention task's FLOPs are proportional to its bytes whatever the head size, so these rows alone cannot
+  // tell a compute floor from a lower bandwidth (the key-scan and MQA rows of a full table do).
+  const HardwareProfile t = truth();
+  std::vector<Measurement> rows;
+  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
+  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
+    for (int batch : {1, 16})
+      for (int threads : {4, 8, 16})
+        for (int64_t sel : {64, 4096})
+          for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head})
+            rows.push_back(given(batch, q, kv, d, threads, sel, task));
+  FitOptions options;
+  options.hold = {"cpu.flops_per_core"};
+  const FitResult fit = fit_profile(base(), timed(rows, t), options);
+  for (const auto& [key, expected] :
+       {std::pair<std::string, double>{"cpu.row_cost", 30e-9}, {"cpu.wakeup", 4e-6}, {"cpu.task_overhead", 1.5e-6},
+        {"cpu.gather_efficiency", 0.6}, {"cpu.bandwidth_by_threads.4", 40e9}, {"cpu.bandwidth_by_threads.8", 75e9},
+        {"cpu.bandwidth_by_threads.16", 100e9}}) {
+    const ParameterResult& p = param(fit, key);
+    EXPECT_TRUE(p.fitted) << key << ": " << p.reason;
+    EXPECT_TRUE(within(p.value, expected, 0.03)) << key;
+  }
+  for (const PrimitiveSummary& s : summarize(fit.rows)) EXPECT_LT(s.rms_relative, 0.01) << to_string(s.primitive);
 }
 
 TEST(Fit, UndeterminedParametersKeepTheirBaseValueWithAReason) {
@@ -264,7 +317,7 @@ TEST(Fit, AFitOnPartOfATablePredictsTheRest) {
 }
 
 TEST(Fit, TheWrittenProfileLoadsBackAsTheFittedOne) {
-  const std::vector<Measurement> rows = timed(full_table(), truth());
+  const std::vector<Measurement> rows = timed(with_given_rows(full_table()), truth());
   const FitResult fit = fit_profile(base(), rows);
   const std::string yaml =
       calibrated_profile_yaml(fit, "fitted-box", {"bench/box.csv", "base", "2026-01-02T03:04:05Z", "hgca calibrate ..."});
@@ -274,6 +327,8 @@ TEST(Fit, TheWrittenProfileLoadsBackAsTheFittedOne) {
   write_profile(path, yaml);
   const HardwareProfile back = load_hardware(path);
   EXPECT_EQ(back.name, "fitted-box");
+  EXPECT_GT(fit.profile.cpu.row_cost_s, 0);
+  EXPECT_EQ(back.cpu.row_cost_s, fit.profile.cpu.row_cost_s);  // cpu.row_cost written and read back
   EXPECT_FALSE(back.calibrated);  // gpu.vector_flops was kept from base
   EXPECT_NE(back.source.find("bench/box.csv"), std::string::npos);
   EXPECT_NE(back.source.find("2026-01-02T03:04:05Z"), std::string::npos);
@@ -315,7 +370,7 @@ TEST(Fit, EveryParameterDeterminedMeansCalibrated) {
   small_gemm.dtype_bytes = 2;
   rows.push_back(small_gemm);
   rows.push_back(attention(Primitive::GpuMerge, 2048, 32, 0, 0));
-  const FitResult fit = fit_profile(base(), timed(rows, t));
+  const FitResult fit = fit_profile(base(), timed(with_given_rows(rows), t));
   bool all = true;
   for (const ParameterResult& p : fit.parameters) all = all && p.fitted;
   ASSERT_TRUE(all) << parameter_table(fit);

@@ -173,6 +173,38 @@ TEST(MeasurementErrors, ShapeProblems) {
                                   "m.csv:2: unterminated quoted field"));
 }
 
+TEST(Measurements, GivenListsNeedSelectedAndNothingOfTheSelection) {
+  // method given: sparse attention over lists known in advance; `selected` (>= 1) is required, `block` refused.
+  const std::string head = "primitive,batch,q_heads,kv_heads,kv_len,head_dim,dtype,threads,method,selected,block,task,time_s\n";
+  const MeasurementTable t = parse(head + "cpu_attention,4,16,4,65536,64,fp16,8,given,512,,head,2.5e-4\n");
+  ASSERT_EQ(t.rows.size(), 1u);
+  EXPECT_EQ(t.rows[0].method, CpuAttentionMethod::Given);
+  EXPECT_EQ(t.rows[0].selected, 512);
+  EXPECT_EQ(t.rows[0].task, CpuTaskGranularity::Head);
+  std::ostringstream out;
+  write_measurements(out, t.rows);
+  const MeasurementTable back = parse(out.str());
+  EXPECT_EQ(back.rows[0].method, CpuAttentionMethod::Given);
+  EXPECT_EQ(back.rows[0].selected, 512);
+
+  EXPECT_TRUE(one_line_containing(
+      error_of("primitive,batch,q_heads,kv_heads,kv_len,head_dim,dtype,threads,method,time_s\n"
+               "cpu_attention,1,32,8,1000,128,bf16,4,given,1e-3\n"),
+      "m.csv:2: column 'selected' is missing from the header; expected it for cpu_attention with method given"));
+  EXPECT_TRUE(one_line_containing(error_of(head + "cpu_attention,1,32,8,1000,128,fp16,4,given,,,,1e-3\n"),
+                                  "m.csv:2: column 'selected' (field 10): empty; expected a value for cpu_attention with method given"));
+  EXPECT_TRUE(one_line_containing(error_of(head + "cpu_attention,1,32,8,1000,128,fp16,4,given,0,,,1e-3\n"),
+                                  "m.csv:2: column 'selected' (field 10): '0' is too small; expected entries per query head "
+                                  "such as 512 (at least 1 for method given)"));
+  EXPECT_TRUE(one_line_containing(error_of(head + "cpu_attention,1,32,8,1000,128,fp16,4,given,2000,,,1e-3\n"),
+                                  "m.csv:2: column 'selected' (field 10): 2000 is more than kv_len 1000"));
+  EXPECT_TRUE(one_line_containing(error_of(head + "cpu_attention,1,32,8,1000,128,fp16,4,given,64,16,,1e-3\n"),
+                                  "m.csv:2: column 'block' (field 11): only block-summary uses it"));
+  EXPECT_TRUE(one_line_containing(error_of(head + "cpu_attention,1,32,8,1000,128,fp16,4,givn,64,,,1e-3\n"),
+                                  "m.csv:2: column 'method' (field 9): unknown value 'givn' (did you mean 'given'?); expected one of "
+                                  "dense, key-scan, block-summary, given"));
+}
+
 TEST(MeasurementErrors, FileThatCannotBeOpened) {
   try {
     read_measurements("/nonexistent/dir/m.csv");

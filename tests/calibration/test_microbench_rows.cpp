@@ -31,7 +31,7 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
   const std::vector<mb::Row> rows = mb::run_cpu(tiny());
   const MeasurementTable t = round_trip(rows);
   ASSERT_EQ(t.rows.size(), rows.size());
-  int stream = 0, gather = 0, attention = 0;
+  int stream = 0, gather = 0, attention = 0, given = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     const Measurement& m = t.rows[i];
     EXPECT_GT(m.seconds, 0);
@@ -41,9 +41,11 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
       case Primitive::CpuStream: ++stream; EXPECT_EQ(m.bytes, 4 << 20); break;
       case Primitive::CpuGather: ++gather; EXPECT_EQ(m.bytes, 4 << 20); break;
       case Primitive::CpuAttention:
-        ++attention;
-        EXPECT_EQ(m.method, CpuAttentionMethod::KeyScan);
+        // Key-scan rows (selection + attention), then given-list rows (the hybrid runner's CPU phase).
+        ++(m.method == CpuAttentionMethod::Given ? given : attention);
+        EXPECT_TRUE(m.method == CpuAttentionMethod::KeyScan || m.method == CpuAttentionMethod::Given);
         EXPECT_EQ(m.selected, 64);
+        EXPECT_EQ(m.head_dim, 128);
         EXPECT_EQ(m.task, CpuTaskGranularity::KvHead);
         EXPECT_EQ(m.q_heads, 32);
         EXPECT_EQ(m.kv_heads, 8);
@@ -54,6 +56,7 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
   EXPECT_EQ(stream, 2);
   EXPECT_EQ(gather, 2);
   EXPECT_EQ(attention, 2);
+  EXPECT_EQ(given, 2);
 }
 
 TEST(MicrobenchRows, EveryPrimitiveWritesOnlyItsColumns) {

@@ -134,5 +134,34 @@ TEST(Predict, CpuAttentionTasksAreBuiltAsTheStrategiesBuildThem) {
   EXPECT_NEAR(predict_seconds(hw, m), 4 * (1000.0 * 64 * 2) / 10e9, kTol);
 }
 
+TEST(Predict, GivenListsPayRowsAndBytesButNoSelection) {
+  HardwareProfile hw = test::simple_hardware();  // 2 threads read 20 GB/s together, 10 each
+  hw.cpu.wakeup_s = 5e-6;
+  hw.cpu.task_overhead_s = 1e-6;
+  hw.cpu.gather_efficiency = 0.5;  // scattered rows at 5 GB/s per core
+  hw.cpu.row_cost_s = 20e-9;
+  // 2 sequences x 4 query heads (2 KV heads) of 64-dim fp16, each query head attending its own 100 entries
+  // (256 B of K and V each) out of 1000, on 2 threads.
+  Measurement m = attention(Primitive::CpuAttention, 2, 4, 2, 1000, 64);
+  m.threads = 2;
+  m.method = CpuAttentionMethod::Given;
+  m.selected = 100;
+  // Per query head: 8 equal tasks, 4 per core in lockstep; each pays the overhead, 100 rows' cost, and reads
+  // 100 x 256 B at 5 GB/s. Wake-up once per core at the start. No key is scanned.
+  const double head_task = 1e-6 + 100 * 20e-9 + 100 * 256.0 / 5e9;
+  EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 4 * head_task, kTol);
+  // Per KV head: 4 tasks, 2 per core; each query head has its own list, so a task reads both heads' rows.
+  m.task = CpuTaskGranularity::KvHead;
+  const double group_task = 1e-6 + 200 * 20e-9 + 200 * 256.0 / 5e9;
+  EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 2 * group_task, kTol);
+  // The same lists found by a key scan cost the scan on top (every key, 1000 x 64 x 2 B, streamed at 10 GB/s).
+  m.method = CpuAttentionMethod::KeyScan;
+  m.task = CpuTaskGranularity::Head;
+  EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 4 * (head_task + 1000.0 * 64 * 2 / 10e9), kTol);
+  // Streamed rows (dense attention) pay no row cost: the prefetcher hides their misses.
+  m.method = CpuAttentionMethod::Dense;
+  EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 4 * (1e-6 + 1000.0 * 256 / 10e9), kTol);
+}
+
 }  // namespace
 }  // namespace hgca

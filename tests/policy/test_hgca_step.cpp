@@ -35,7 +35,7 @@ double hand_step(const Experiment& e) {
   const double tasks = b * 8, cores = hw.cpu.cores;
   const double per_core_bw = hw.cpu.bandwidth_by_threads.back().second / hw.cpu.bandwidth_by_threads.back().first;
   const double cpu = std::ceil(tasks / cores) * task_bytes / per_core_bw;
-  const double q_down = hw.pcie.d2h.latency_s + b * 8 * 128 * 2 / hw.pcie.d2h.bandwidth;
+  const double q_down = hw.pcie.d2h.latency_s + b * 8 * 128 * 4 / hw.pcie.d2h.bandwidth;  // fp32 queries
   const double p_up = hw.pcie.h2d.latency_s + b * 8 * 129 * 4 / hw.pcie.h2d.bandwidth;
   const double merge = kernel(hw, KernelKind::Merge, c.merge(b));
   const double post = kernel(hw, KernelKind::Gemm, c.o_proj(b)) + kernel(hw, KernelKind::Elementwise, c.norm(b)) +

@@ -32,6 +32,27 @@ grep -q "bad.csv:3: column 'role'" "$tmp/err.txt" || fail "bad role message: $(c
 "$hgca" validate predict --measured "$src/tests/validation/data/measured_small.csv" --hw no-such-profile 2>/dev/null >/dev/null
 [ $? -eq 2 ] || fail "unknown profile should exit 2"
 
+# Per-phase predictions: the phase table, the phase summary (row 0 measured its phases), the CSV and HDF5 columns.
+"$hgca" validate predict --measured "$src/tests/validation/data/measured_small.csv" --hw device-h100 --phases \
+  --csv "$tmp/ph.csv" >"$tmp/ph.txt" 2>&1 || fail "predict --phases failed: $(cat "$tmp/ph.txt")"
+grep -q '^phase attention   cpu_attention n=1 ' "$tmp/ph.txt" || fail "no cpu_attention phase summary: $(cat "$tmp/ph.txt")"
+head -1 "$tmp/ph.csv" | grep -q ',measured_merge_ms,predicted_merge_ms,merge_error$' || fail "CSV lacks the phase columns"
+if command -v h5ls >/dev/null 2>&1; then
+  h5ls "$tmp/v.h5/rows" | grep -q '^predicted_cpu_attention_ms' || fail "HDF5 lacks predicted_cpu_attention_ms"
+fi
+
+# validate fit: host parameters from the fit rows; the profile it writes loads and predicts.
+"$hgca" validate fit --measured "$src/tests/validation/data/measured_small.csv" --hw device-h100 --params sync \
+  --out "$tmp/fit.yaml" --jobs 2 >"$tmp/fit.txt" 2>&1 || fail "fit failed: $(cat "$tmp/fit.txt")"
+grep -q '^host.sync ' "$tmp/fit.txt" || fail "fit prints no host.sync"
+grep -q '^# host.sync fitted by hgca validate fit on the 2 role=fit rows' "$tmp/fit.yaml" || fail "fitted profile lacks its comment"
+"$hgca" validate predict --measured "$src/tests/validation/data/measured_small.csv" --hw "$tmp/fit.yaml" >/dev/null 2>&1 \
+  || fail "the fitted profile does not load"
+"$hgca" validate fit --measured "$src/tests/validation/data/measured_small.csv" --hw device-h100 --params latency \
+  --out "$tmp/bad.yaml" 2>"$tmp/err.txt" >/dev/null
+[ $? -eq 2 ] || fail "fit with an unknown parameter should exit 2"
+[ ! -e "$tmp/bad.yaml" ] || fail "a failed fit wrote a profile"
+
 # The grid without a GPU.
 "$hgca" validate measure --preset quick --dry-run >"$tmp/grid.txt" || fail "dry run failed"
 [ "$(grep -vc "^#" "$tmp/grid.txt")" -eq 6 ] || fail "quick preset should list 5 points"

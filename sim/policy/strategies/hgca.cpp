@@ -33,7 +33,7 @@ class Hgca final : public Strategy {
     p.cpu.kv = cpu_tokens * per_token;
     // Query and partial-result buffers on both sides, one eviction batch of one layer, and during prefill the
     // double-buffered fetch of one layer's offloaded prefix.
-    const double exchange = c.query_bytes(batch) + c.partial_bytes(batch);
+    const double exchange = c.cpu_query_bytes(batch) + c.partial_bytes(batch);
     const double evict = batch * s.eviction_batch * c.kv_bytes_per_token_layer();
     const double prefill_fetch = ctx_.exp.workload.simulate_prefill ? 2.0 * prefill_cpu * c.kv_bytes_per_token_layer() : 0;
     p.gpu.staging = std::max(exchange + evict, prefill_fetch);
@@ -65,16 +65,29 @@ class Hgca final : public Strategy {
       if (w.evicts_now) evicting += static_cast<double>(ctx_.exp.system.eviction_batch);
     }
     const bool any_cpu = std::any_of(cpu_entries_.begin(), cpu_entries_.end(), [](int64_t n) { return n > 0; });
+    // A host that blocks on the device (host.sync > 0) does what a synchronous runner does (HybridStep):
+    // wait for the queries to exist (the decode step's QKV projection) and to reach host memory before the
+    // CPU tasks start, for the CPU tasks before issuing the result copy, and for the merge before going on.
+    // Each wait on the device costs host.sync after the awaited work ends; waiting for the CPU tasks (a
+    // join of the worker threads) costs nothing extra here. With sync 0 the host issues everything up
+    // front and never blocks, as before.
+    const double sync = ctx_.exp.hardware.host.sync_s;
+    const bool blocking = sync > 0 && any_cpu;
+    if (blocking && q_ready != kNoOp) g.host("wait queries (GPU)", layer, sync, {q_ready});
     OpId q_host = kNoOp;
-    if (any_cpu) q_host = g.copy(Unit::D2H, 0, "queries to host", layer, c.query_bytes(batch), {q_ready});
+    if (any_cpu) q_host = g.copy(Unit::D2H, 0, "queries to host", layer, c.cpu_query_bytes(batch), {q_ready});
     const OpId win = gpu_kernel(g, KernelKind::Attention, "window-attn", layer, window);
     if (evicting > 0)  // write-back of the tokens leaving the window, on its own stream
       g.copy(Unit::D2H, 1, "evict KV", layer, evicting * c.kv_bytes_per_token_layer(), {q_ready});
     if (!any_cpu) return win;
+    if (blocking) g.host("wait queries (host)", layer, sync, {q_host});
     const OpId sparse = g.cpu_batch(0, "sparse-attn", layer, {q_host});
     add_tasks(g, layer, step.step);
+    if (blocking) g.host("wait CPU attention", layer, 0, {sparse});
     const OpId back = g.copy(Unit::H2D, 0, "partials to GPU", layer, c.partial_bytes(batch), {sparse});
-    return gpu_kernel(g, KernelKind::Merge, "lse-merge", layer, c.merge(batch), {back, win});
+    const OpId merged = gpu_kernel(g, KernelKind::Merge, "lse-merge", layer, c.merge(batch), {back, win});
+    if (blocking) g.host("wait merge", layer, sync, {merged});
+    return merged;
   }
 
   PrefillKv prefill_kv() const override { return {true, false}; }

@@ -123,7 +123,7 @@ class HgcaPaper final : public Strategy {
       m.cpu.kv += static_cast<double>(h.layout().cpu_only() + h.layout().recall()) * per_token;
       for (double n : h.sparse()) m.cpu.kv += n * row;
     }
-    const double exchange = c.query_bytes(batch) + c.partial_bytes(batch);
+    const double exchange = c.cpu_query_bytes(batch) + c.partial_bytes(batch);
     const double evict = batch * p.block_size * (c.kv_bytes_per_token_layer() + rule_.heads() * kScoreBytes);
     m.gpu.staging += exchange + evict;
     m.cpu.staging = exchange + evict;
@@ -204,7 +204,7 @@ class HgcaPaper final : public Strategy {
       cat = gpu_kernel(g, KernelKind::Elementwise, "kv concat", layer, Cost{0, 2.0 * attended * kv_layer}, {reload});
     const bool any_cpu = !sets_.empty();
     OpId q_host = kNoOp;
-    if (any_cpu) q_host = g.copy(Unit::D2H, 0, "queries to host", layer, c.query_bytes(batch), {q_ready});
+    if (any_cpu) q_host = g.copy(Unit::D2H, 0, "queries to host", layer, c.cpu_query_bytes(batch), {q_ready});
     const OpId win = gpu_kernel(g, KernelKind::Attention, "window-attn+weights", layer, window, {reload, cat});
     // s <- alpha a + (1 - alpha) s: read a and s, write s; the authors' code also copies the buffer back.
     const double passes = 3.0 + (p.framework_copies ? 2.0 : 0.0);
