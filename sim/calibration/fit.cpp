@@ -116,6 +116,10 @@ std::vector<Parameter> parameters_of(const HardwareProfile& hw) {
   ps.push_back({"cpu.row_cost", HardwarePart::Cpu, QuantityKind::Duration, 0, kInf,
                 [](const HardwareProfile& h) { return h.cpu.row_cost_s; },
                 [](HardwareProfile& h, double v) { h.cpu.row_cost_s = v; }});
+  // Per key scored and ranked by a selection: only key-scan and block-summary rows depend on it.
+  ps.push_back({"cpu.select_key_cost", HardwarePart::Cpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.cpu.select_key_cost_s; },
+                [](HardwareProfile& h, double v) { h.cpu.select_key_cost_s = v; }});
   return ps;
 }
 

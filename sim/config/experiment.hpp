@@ -62,6 +62,10 @@ struct CpuSpec {
   // Per scattered row a task reads (its gathered rows only), on top of the row's bytes: a DRAM miss the
   // prefetcher cannot hide and the index arithmetic. Streamed rows are prefetched and cost only bytes.
   double row_cost_s = 0;
+  // Per key a selection scores and ranks (per query head; a block summary counts as a key), on top of the
+  // keys' bytes and the dot products' FLOPs: the top-k bookkeeping and score writes that a FLOP count misses.
+  // Without it, timings of selection-heavy tasks drag flops_per_core down for the attention as well.
+  double select_key_cost_s = 0;
   // NUMA: when non-empty (and sockets > 1), each socket is its own DRAM-bandwidth domain with this curve
   // (threads of that socket -> bandwidth); cores are split evenly over the sockets, and a task reads the
   // bandwidth of the socket its core is on. Empty: one domain with bandwidth_by_threads.

@@ -142,6 +142,9 @@ CpuSpec read_cpu(const MapReader& r) {
   cpu.gather_efficiency = efficiency(r, "gather_efficiency");
   cpu.row_cost_s = r.duration("row_cost", 0.0);
   require_non_negative(r, "row_cost", cpu.row_cost_s, format_duration(cpu.row_cost_s), "a duration such as '20 ns'");
+  cpu.select_key_cost_s = r.duration("select_key_cost", 0.0);
+  require_non_negative(r, "select_key_cost", cpu.select_key_cost_s, format_duration(cpu.select_key_cost_s),
+                       "a duration such as '2 ns'");
   return cpu;
 }
 
@@ -176,7 +179,7 @@ HardwareProfile read_hardware(const Node& doc, const std::string& path, const st
   hw.pcie = read_pcie(
       r.child("pcie", {"h2d", "d2h", "duplex_bandwidth", "pageable_bandwidth", "copy_engines_per_direction"}));
   hw.cpu = read_cpu(r.child("cpu", {"name", "cores", "sockets", "memory", "bandwidth_by_threads", "flops_per_core",
-                                    "task_overhead", "wakeup", "gather_efficiency", "row_cost",
+                                    "task_overhead", "wakeup", "gather_efficiency", "row_cost", "select_key_cost",
                                     "socket_bandwidth_by_threads"}));
   hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "sync", "shares_cpu_core"}));
   return hw;

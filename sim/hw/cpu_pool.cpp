@@ -114,8 +114,9 @@ void CpuPool::begin_work(int core) {
   c.task_start = now;
   // The per-task overhead and, per scattered row, the latency of a miss the prefetcher cannot hide: time on
   // this core alone, not a share of DRAM bandwidth, so it is a phase before the read.
-  const double rows = (*tasks_)[c.task].gather_rows;
-  const SimTime overhead = overhead_ + (rows > 0 && spec_.row_cost_s > 0 ? duration_from_seconds(rows * spec_.row_cost_s) : 0);
+  const CpuTask& t = (*tasks_)[c.task];
+  const double extra = t.gather_rows * spec_.row_cost_s + t.select_keys * spec_.select_key_cost_s;
+  const SimTime overhead = overhead_ + (extra > 0 ? duration_from_seconds(extra) : 0);
   if (overhead > 0) {
     c.phase = Phase::Overhead;
     c.phase_end = now + overhead;

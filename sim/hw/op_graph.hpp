@@ -35,6 +35,7 @@ struct CpuTask {
   double gather_bytes = 0;  // bytes read as scattered rows: at the profile's gather efficiency
   double flops = 0;         // floating-point work, bounds the task when it is compute-heavy
   double gather_rows = 0;   // scattered rows the gathered bytes come in: cpu.row_cost each (last: {b, g, f} inits)
+  double select_keys = 0;   // keys a selection scores and ranks (summed over query heads): cpu.select_key_cost each
 };
 
 struct Op {

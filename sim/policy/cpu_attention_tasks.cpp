@@ -13,6 +13,7 @@ struct HeadWork {
   double stream_bytes = 0;    // attention reads of contiguous rows
   double gather_bytes = 0;    // attention reads of scattered rows
   double gather_rows = 0;     // how many scattered rows (cpu.row_cost each)
+  double select_keys = 0;     // keys (or block summaries) this head scores and ranks (cpu.select_key_cost each)
   double flops = 0;
 };
 
@@ -35,6 +36,7 @@ HeadWork sparse_head_work(const StrategyContext& ctx, int layer, int head, int s
       const double blocks = std::ceil(n / blk);
       w.key_scan_bytes = blocks * 2.0 * c.key_bytes_per_token_head();  // per-block min and max keys
       w.flops += 4.0 * blocks * d + blocks;
+      w.select_keys = blocks;
       const double read = std::min(n, std::ceil(sel / blk) * blk);  // whole blocks, contiguous
       w.stream_bytes = read * c.kv_bytes_per_token_head();
       w.flops += 4.0 * read * d;
@@ -46,11 +48,30 @@ HeadWork sparse_head_work(const StrategyContext& ctx, int layer, int head, int s
   if (scan) {
     w.key_scan_bytes = n * c.key_bytes_per_token_head();
     w.flops += 2.0 * n * d + n;  // q.k for every key, then a linear-time top-k
+    w.select_keys = n;
   }
   w.gather_bytes = sel * c.kv_bytes_per_token_head();
   w.gather_rows = sel;
   w.flops += 4.0 * sel * d;
   return w;
+}
+
+// The CPU kernels' rule (kernels/cpu/sparse_attention.cpp): KV-group tasks whose heads' lists hold fewer than
+// 1.5 entries per distinct row are run as per-head tasks (the union saves few reads, and shorter tasks
+// balance better). The simulator estimates the union of a group's per-head selections as independent draws,
+// n (1 - prod_h (1 - s_h / n)): exact for the random lists the hybrid runner draws, a lower bound on overlap
+// for real top-k lists.
+bool barely_overlapping(const StrategyContext& ctx, int layer, int kv, double n) {
+  const int group = ctx.costs.group_size();
+  if (group <= 1 || n <= 0) return false;
+  double listed = 0, miss = 1;
+  for (int h = kv * group; h < (kv + 1) * group; ++h) {
+    const double s = std::min(n, ctx.selection.entries(layer, h, n));
+    listed += s;
+    miss *= 1.0 - s / n;
+  }
+  const double distinct = n * (1.0 - miss);
+  return distinct > 0 && listed < 1.5 * distinct;
 }
 
 void emit(StepGraph& g, CpuTask& acc) {
@@ -64,7 +85,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
                                 const std::vector<int64_t>& cpu_entries) {
   const ModelShape& m = ctx.costs.shape();
   const int group = ctx.costs.group_size();
-  const CpuTaskGranularity gran = ctx.exp.system.cpu_task;
+  const CpuTaskGranularity task_gran = ctx.exp.system.cpu_task;
   const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
   CpuTask acc;
   for (int64_t n_i : cpu_entries) {
@@ -72,6 +93,12 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
     if (n <= 0) continue;
     for (int kv = 0; kv < m.kv_heads; ++kv) {
       const double group_sel = shared_selection ? ctx.selection.group_entries(layer, kv, n) : 0;
+      // (Only for the attention itself: a step that also scans keys keeps the group's one shared scan.)
+      const bool scans = sparse_head_work(ctx, layer, kv * group, step, n, 0).key_scan_bytes > 0;
+      const CpuTaskGranularity gran = (task_gran == CpuTaskGranularity::KvHead && !shared_selection && !scans &&
+                                       barely_overlapping(ctx, layer, kv, n))
+                                          ? CpuTaskGranularity::Head
+                                          : task_gran;
       bool group_read_charged = false;
       for (int h = kv * group; h < (kv + 1) * group; ++h) {
         const double sel = shared_selection ? group_sel : ctx.selection.entries(layer, h, n);
@@ -84,6 +111,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
           acc.bytes += w.stream_bytes;
           acc.gather_bytes += w.gather_bytes;
           acc.gather_rows += w.gather_rows;
+          acc.select_keys += w.select_keys;  // per-head lists rank per head; a shared list once per task
         }
         acc.flops += w.flops;
         group_read_charged = true;
@@ -91,7 +119,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
       }
       if (gran == CpuTaskGranularity::KvHead) emit(g, acc);
     }
-    if (gran == CpuTaskGranularity::Sequence) emit(g, acc);
+    if (task_gran == CpuTaskGranularity::Sequence) emit(g, acc);
   }
 }
 
