@@ -2,10 +2,10 @@
 # The simulator against the real hybrid runner, in one call from the repository root on the device machine
 # (docs/VALIDATION.md):
 #   1. hgca validate measure --preset default   (the runner: ~86 points, about 4 minutes)
-#   2. hgca validate predict on configs/hw/device-h100.yaml, and on a second profile when given (the
+#   2. hgca validate predict on configs/hw/device-h200.yaml, and on a second profile when given (the
 #      calibrated one), each with its table, CSV and HDF5
 #   3. the predicted-vs-measured plot, when python3 with h5py and matplotlib is there
-# Output in $OUT: measured.csv measure.log predict-device-h100.{txt,csv} validation.h5
+# Output in $OUT: measured.csv measure.log predict-device-h200.{txt,csv} validation.h5
 #   [predict-<profile>.{txt,csv} validation-<profile>.h5] [validation_scatter*.png] summary.txt
 #
 #   scripts/device/validate.sh [CALIBRATED_PROFILE.yaml]
@@ -54,7 +54,7 @@ predict() {  # profile, suffix
     fi
   fi
 }
-predict configs/hw/device-h100.yaml ""
+predict configs/hw/device-h200.yaml ""
 if [ $# -ge 1 ]; then
   predict "$1" "-$(basename "$1" .yaml)"
 fi
