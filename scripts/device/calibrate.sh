@@ -11,13 +11,10 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:-$root/.devbuild}
-if [ ! -d "$dir" ] && [ -f "$root/build-devpack/devbuild.tar.xz" ]; then
-  tar -C "$root" -xJf "$root/build-devpack/devbuild.tar.xz"
-fi
+. "$root/scripts/device/devbuild_env.sh"
 OUT=${OUT:-/tmp/hgca-device}
 mkdir -p "$OUT"
-export LD_LIBRARY_PATH="$dir/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-hgca=$dir/bin/hgca
+hgca=$bin/hgca
 BASE=${BASE:-device-h200}
 quick=""
 [ "${QUICK:-0}" = 1 ] && quick="--quick"

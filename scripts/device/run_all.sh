@@ -10,14 +10,9 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:-$root/.devbuild}
-if [ ! -d "$dir" ] && [ -f "$root/build-devpack/devbuild.tar.xz" ]; then
-  tar -C "$root" -xJf "$root/build-devpack/devbuild.tar.xz"
-fi
+. "$root/scripts/device/devbuild_env.sh"
 OUT=${OUT:-/tmp/hgca-device}
 mkdir -p "$OUT"
-# cuBLAS is not packed (pack.sh): it comes from the device machine's CUDA 13.0.
-export LD_LIBRARY_PATH="$dir/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-bin=$dir/bin
 status=0
 note() { echo "== $*" | tee -a "$OUT/summary.txt"; }
 

@@ -15,13 +15,10 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 dir=${DEVBUILD:-$root/.devbuild}
-if [ ! -d "$dir" ] && [ -f "$root/build-devpack/devbuild.tar.xz" ]; then
-  tar -C "$root" -xJf "$root/build-devpack/devbuild.tar.xz"
-fi
+. "$root/scripts/device/devbuild_env.sh"
 OUT=${OUT:-/tmp/hgca-validate}
 mkdir -p "$OUT"
-export LD_LIBRARY_PATH="$dir/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-hgca=$dir/bin/hgca
+hgca=$bin/hgca
 status=0
 note() { echo "== $*" | tee -a "$OUT/summary.txt"; }
 : > "$OUT/summary.txt"

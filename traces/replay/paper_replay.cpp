@@ -333,18 +333,7 @@ ReplayResult replay_paper(const TraceSource& trace, const Policy& policy, const 
   r.options = options;
   r.options.window = ps.mechanism.block_size * ps.mechanism.gpu_blocks;
   r.options.sinks = 0;
-  const size_t heads = static_cast<size_t>(m.num_layers) * m.num_q_heads * m.decode_steps;
-  const size_t groups = static_cast<size_t>(m.num_layers) * m.num_kv_heads * m.decode_steps;
-  r.rel_l2.assign(heads, 0);
-  r.cosine.assign(heads, 0);
-  r.mass.assign(heads, 0);
-  r.selected.assign(heads, 0);
-  if (options.keep_selections) r.selections.assign(heads, {});
-  r.group_selected.assign(groups, 0);
-  r.keys_scored.assign(groups, 0);
-  r.summary_rows.assign(groups, 0);
-  r.state_entries.assign(groups, 0);
-  r.indices.assign(groups, 0);
+  r.allocate(options.keep_selections);
   r.cpu_resident = tl.cpu_only;
   double attended = 0;
   for (std::int64_t t = 0; t < m.decode_steps; ++t) attended += static_cast<double>(m.prompt_length + t + 1);
@@ -360,9 +349,9 @@ ReplayResult replay_paper(const TraceSource& trace, const Policy& policy, const 
   const size_t sets = static_cast<size_t>(m.num_layers) * pr.selection_heads * m.decode_steps;
   pr.sparse_set.assign(sets, 0);
   pr.kept.assign(sets, 0);
-  pr.oracle_rel_l2.assign(heads, 0);
-  pr.oracle_cosine.assign(heads, 0);
-  pr.oracle_mass.assign(heads, 0);
+  pr.oracle_rel_l2.assign(r.rel_l2.size(), 0);
+  pr.oracle_cosine.assign(r.rel_l2.size(), 0);
+  pr.oracle_mass.assign(r.rel_l2.size(), 0);
 
   PaperReplayer(trace, ps, options, r).run();
   return r;

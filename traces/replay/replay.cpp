@@ -323,6 +323,21 @@ double process_cpu_seconds() {
 }
 }  // namespace
 
+void ReplayResult::allocate(bool keep_selections) {
+  const auto heads = static_cast<std::size_t>(meta.num_layers) * meta.num_q_heads * meta.decode_steps;
+  const auto groups = static_cast<std::size_t>(meta.num_layers) * meta.num_kv_heads * meta.decode_steps;
+  rel_l2.assign(heads, 0);
+  cosine.assign(heads, 0);
+  mass.assign(heads, 0);
+  selected.assign(heads, 0);
+  if (keep_selections) selections.assign(heads, {});
+  group_selected.assign(groups, 0);
+  keys_scored.assign(groups, 0);
+  summary_rows.assign(groups, 0);
+  state_entries.assign(groups, 0);
+  indices.assign(groups, 0);
+}
+
 ReplayResult replay(const TraceSource& trace, const Policy& policy, const ReplayOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = process_cpu_seconds();
@@ -349,18 +364,7 @@ ReplayResult replay_per_step(const TraceSource& trace, const Policy& policy, con
   r.shared_kv = policy.options().shared_kv;
   r.summary_block = policy.needs().summary_block;
   r.options = options;
-  const size_t heads = static_cast<size_t>(m.num_layers) * m.num_q_heads * m.decode_steps;
-  const size_t groups = static_cast<size_t>(m.num_layers) * m.num_kv_heads * m.decode_steps;
-  r.rel_l2.assign(heads, 0);
-  r.cosine.assign(heads, 0);
-  r.mass.assign(heads, 0);
-  r.selected.assign(heads, 0);
-  if (options.keep_selections) r.selections.assign(heads, {});
-  r.group_selected.assign(groups, 0);
-  r.keys_scored.assign(groups, 0);
-  r.summary_rows.assign(groups, 0);
-  r.state_entries.assign(groups, 0);
-  r.indices.assign(groups, 0);
+  r.allocate(options.keep_selections);
   r.cpu_resident.resize(static_cast<size_t>(m.decode_steps));
   double attended = 0;  // sum over steps of p + 1
   for (int t = 0; t < m.decode_steps; ++t) {

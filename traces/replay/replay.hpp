@@ -89,6 +89,10 @@ struct ReplayResult {
   double kv_bytes = 0;            // fp32 K and V an exact decode attention reads: sum over (layer, KV head,
                                   // step) of (p + 1) x head_dim x 2 x 4 bytes
 
+  // Sizes the per-(layer, head, step) and per-(layer, KV head, step) arrays for `meta`, zeroed; `selections`
+  // only when they are kept.
+  void allocate(bool keep_selections);
+
   std::size_t head_index(int layer, int q_head, int step) const {
     return (static_cast<std::size_t>(layer) * static_cast<std::size_t>(meta.num_q_heads) + static_cast<std::size_t>(q_head)) *
                static_cast<std::size_t>(meta.decode_steps) + static_cast<std::size_t>(step);
