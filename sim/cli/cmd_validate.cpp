@@ -252,7 +252,8 @@ int cmd_validate_fit(const Args& args) {
   opts.add_options()("help,h", "this help")("measured", po::value(&measured), "measured table (CSV); only role=fit rows are read")(
       "hw", po::value(&hw), "base hardware profile: a name in configs/hw or a path")(
       "out", po::value(&out), "the fitted profile to write (YAML, atomically)")(
-      "params", po::value(&params), "host parameters to fit (default framework_op,framework_step,sync)")(
+      "params", po::value(&params), "parameters to fit: host.framework_op, host.framework_step, host.sync (\"host.\" optional), "
+      "cpu.llc_bandwidth_factor (default framework_op,framework_step,sync)")(
       "jobs", po::value(&jobs)->default_value(0), "simulation threads (0: hardware threads); results do not depend on it");
   const po::options_description hidden;
   const po::positional_options_description no_positionals;
@@ -270,8 +271,8 @@ int cmd_validate_fit(const Args& args) {
   if (jobs <= 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   HardwareProfile base;
   HostFit fit;
+  HostFitOptions fo;
   try {
-    HostFitOptions fo;
     fo.params = parse_host_params(params);
     fo.jobs = jobs;
     const std::vector<MeasuredRow> rows = read_measured(measured);
@@ -281,16 +282,20 @@ int cmd_validate_fit(const Args& args) {
     std::cerr << "hgca validate fit: " << e.what() << "\n";
     return 2;
   }
-  HardwareProfile fitted = base;
-  fitted.host = fit.host;
-  const std::string what = "host." + params + " fitted by hgca validate fit on the " + std::to_string(fit.fit_rows) +
+  HardwareProfile fitted = fit.profile;
+  std::string names;
+  for (HostParam p : fo.params) names += std::string(names.empty() ? "" : ",") + to_string(p);
+  const std::string what = names + " fitted by hgca validate fit on the " + std::to_string(fit.fit_rows) +
                            " role=fit rows of " + measured + " (holdout rows not read)";
   fitted.source = base.source.empty() ? what : base.source + "; " + what;
   std::printf("fit on %d fit rows of %s, base %s, %d evaluations\n", fit.fit_rows, measured.c_str(), base.name.c_str(),
               fit.evaluations);
-  std::printf("host.framework_op   %10.3f us (base %.3f us)\n", fit.host.framework_op_s * 1e6, base.host.framework_op_s * 1e6);
-  std::printf("host.framework_step %10.3f us (base %.3f us)\n", fit.host.framework_step_s * 1e6, base.host.framework_step_s * 1e6);
-  std::printf("host.sync           %10.3f us (base %.3f us)\n", fit.host.sync_s * 1e6, base.host.sync_s * 1e6);
+  for (HostParam p : fo.params) {
+    const bool factor = p == HostParam::CpuLlcBandwidthFactor;
+    const double scale = factor ? 1.0 : 1e6;
+    std::printf("%-24s %10.4g %s (base %.4g)\n", to_string(p), param_value(fitted, p) * scale, factor ? "x " : "us",
+                param_value(base, p) * scale);
+  }
   std::printf("objective (sum of squared relative errors) %.6g\n", fit.objective);
   std::printf("%4s %-11s %5s %7s %6s %7s %3s %-8s %12s %12s %8s\n", "id", "kind", "batch", "context", "window", "rows/hd",
               "thr", "task", "measured_ms", "predicted_ms", "error");
@@ -331,7 +336,7 @@ HGCA_COMMAND("validate predict",
              "                              simulate every measured point; measured vs predicted and the error",
              cmd_validate_predict);
 HGCA_COMMAND("validate fit",
-             "--measured measured.csv --hw BASE --out PROFILE.yaml [--params framework_op,framework_step,sync]\n"
+             "--measured measured.csv --hw BASE --out PROFILE.yaml [--params framework_op,framework_step,sync,cpu.llc_bandwidth_factor]\n"
              "                              fit the host parameters to the role=fit rows (holdout rows not read)",
              cmd_validate_fit);
 

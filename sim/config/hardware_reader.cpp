@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 
 #include "sim/config/map_reader.hpp"
 #include "sim/config/readers.hpp"
@@ -145,6 +146,13 @@ CpuSpec read_cpu(const MapReader& r) {
   cpu.select_key_cost_s = r.duration("select_key_cost", 0.0);
   require_non_negative(r, "select_key_cost", cpu.select_key_cost_s, format_duration(cpu.select_key_cost_s),
                        "a duration such as '2 ns'");
+  cpu.llc_bytes = r.bytes("llc_bytes", 0.0);
+  r.check(std::isfinite(cpu.llc_bytes) && cpu.llc_bytes >= 0, "llc_bytes",
+          "must be a size of at least 0, got " + quote(format_bytes(cpu.llc_bytes)),
+          "a size such as '300 MB', or 0 for no cache model");
+  cpu.llc_bandwidth_factor = r.real("llc_bandwidth_factor", 1.0);
+  r.check(std::isfinite(cpu.llc_bandwidth_factor) && cpu.llc_bandwidth_factor > 0, "llc_bandwidth_factor",
+          "must be a positive number, got " + format_number(cpu.llc_bandwidth_factor), "a factor such as 1.8");
   return cpu;
 }
 
@@ -180,7 +188,7 @@ HardwareProfile read_hardware(const Node& doc, const std::string& path, const st
       r.child("pcie", {"h2d", "d2h", "duplex_bandwidth", "pageable_bandwidth", "copy_engines_per_direction"}));
   hw.cpu = read_cpu(r.child("cpu", {"name", "cores", "sockets", "memory", "bandwidth_by_threads", "flops_per_core",
                                     "task_overhead", "wakeup", "gather_efficiency", "row_cost", "select_key_cost",
-                                    "socket_bandwidth_by_threads"}));
+                                    "socket_bandwidth_by_threads", "llc_bytes", "llc_bandwidth_factor"}));
   hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "sync", "shares_cpu_core"}));
   return hw;
 }

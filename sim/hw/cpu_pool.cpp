@@ -130,7 +130,10 @@ void CpuPool::begin_read(int core) {
   const SimTime now = sim_.now();
   const CpuTask& t = (*tasks_)[c.task];
   c.read_start = now;
-  const double bytes = t.bytes + t.gather_bytes / spec_.gather_efficiency;
+  // A cache-resident read runs llc_bandwidth_factor times faster than the same read from DRAM: it counts
+  // 1/factor of its bytes on the shared DRAM clock (see the header).
+  const double llc = t.llc_resident && spec_.llc_bytes > 0 ? 1.0 / spec_.llc_bandwidth_factor : 1.0;
+  const double bytes = (t.bytes + t.gather_bytes / spec_.gather_efficiency) * llc;
   if (bytes <= 0) {  // nothing to read: straight to the compute floor (or done)
     c.phase = Phase::Compute;
     c.phase_end = now + duration_from_seconds(t.flops / spec_.flops_per_core);

@@ -13,6 +13,14 @@
 // run at the profile's gather efficiency. Scheduling is `static` (task i of a batch goes to core i mod N) or
 // `dynamic` (one FIFO queue; an idle core takes the next task). Unequal tasks make stragglers visible.
 //
+// Last-level cache: a task marked llc_resident (its step's CPU-resident working set fits in cpu.llc_bytes, decided
+// by the policy that builds the tasks) reads llc_bandwidth_factor times faster than from DRAM. It takes part in
+// the shared clock like any reader but needs only bytes / factor of it: with k readers that are all resident each
+// reads at factor x the DRAM share for k readers (the cache's bandwidth assumed to saturate with threads in the
+// same shape as DRAM's, factor times higher), and a resident reader among DRAM readers holds its share for
+// 1/factor of the time, so it draws DRAM-equivalent bandwidth at 1/factor of the full rate. Only the bytes are
+// faster: the per-row and per-key costs and the compute floor are unchanged.
+//
 // NUMA: with a per-socket curve (cpu.socket_bandwidth_by_threads), workers are spread evenly over the sockets
 // (worker i on socket i * sockets / N) and each socket is its own bandwidth domain with its own shared clock:
 // a task reads at the share its socket's readers get. A static schedule therefore places a batch's tasks (and,

@@ -74,12 +74,25 @@ bool barely_overlapping(const StrategyContext& ctx, int layer, int kv, double n)
   return distinct > 0 && listed < 1.5 * distinct;
 }
 
-void emit(StepGraph& g, CpuTask& acc) {
+void emit(StepGraph& g, CpuTask& acc, bool llc_resident) {
+  acc.llc_resident = llc_resident;
   if (acc.bytes + acc.gather_bytes + acc.flops > 0) g.cpu_task(acc);
   acc = CpuTask{};
 }
 
 }  // namespace
+
+double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_t>& entries) {
+  double tokens = 0;
+  for (int64_t n : entries) tokens += static_cast<double>(std::max<int64_t>(n, 0));
+  const ModelShape& m = ctx.costs.shape();
+  return static_cast<double>(m.layers) * tokens * m.kv_heads * ctx.costs.kv_bytes_per_token_head();
+}
+
+bool step_fits_llc(const StrategyContext& ctx, const std::vector<int64_t>& entries) {
+  const double llc = ctx.exp.hardware.cpu.llc_bytes;
+  return llc > 0 && step_cpu_working_set(ctx, entries) <= llc;
+}
 
 void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int layer, int step,
                                 const std::vector<int64_t>& cpu_entries) {
@@ -87,6 +100,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity task_gran = ctx.exp.system.cpu_task;
   const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
+  const bool cached = step_fits_llc(ctx, cpu_entries);
   CpuTask acc;
   for (int64_t n_i : cpu_entries) {
     const double n = static_cast<double>(n_i);
@@ -115,11 +129,11 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
         }
         acc.flops += w.flops;
         group_read_charged = true;
-        if (gran == CpuTaskGranularity::Head) emit(g, acc);
+        if (gran == CpuTaskGranularity::Head) emit(g, acc, cached);
       }
-      if (gran == CpuTaskGranularity::KvHead) emit(g, acc);
+      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, cached);
     }
-    if (task_gran == CpuTaskGranularity::Sequence) emit(g, acc);
+    if (task_gran == CpuTaskGranularity::Sequence) emit(g, acc, cached);
   }
 }
 
@@ -128,6 +142,7 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity gran = ctx.exp.system.cpu_task;
   const double row = ctx.costs.kv_bytes_per_token_head();
+  const bool cached = step_fits_llc(ctx, entries);
   CpuTask acc;
   for (int64_t n_i : entries) {
     const double n = static_cast<double>(n_i);
@@ -137,11 +152,11 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
         // Per-head tasks each stream the whole KV head; grouped tasks read it once for all their heads.
         if (gran == CpuTaskGranularity::Head || h == 0) acc.bytes += n * row;
         acc.flops += 4.0 * n * m.head_dim;
-        if (gran == CpuTaskGranularity::Head) emit(g, acc);
+        if (gran == CpuTaskGranularity::Head) emit(g, acc, cached);
       }
-      if (gran == CpuTaskGranularity::KvHead) emit(g, acc);
+      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, cached);
     }
-    if (gran == CpuTaskGranularity::Sequence) emit(g, acc);
+    if (gran == CpuTaskGranularity::Sequence) emit(g, acc, cached);
   }
 }
 

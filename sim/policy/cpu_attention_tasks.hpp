@@ -11,6 +11,16 @@
 
 namespace hgca {
 
+// The last-level-cache rule for a step's attention tasks: the CPU-resident KV the step reads is every layer's
+// pool (each layer attends its own KV once per step), so the working set is layers x the K and V rows of all
+// `entries` (every KV head; one layer for a one-layer model such as an attention_only study). When it fits in
+// cpu.llc_bytes (> 0), the tasks are marked llc_resident. Assumes nothing else competes for the cache and that
+// the pools stay resident from one step to the next (what a steady decode loop with a fitting set sees);
+// selection reads of a sparse step touch less than the whole pool, but a pool that does not fit is evicted
+// anyway, so the whole pool is what must fit.
+double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_t>& entries);
+bool step_fits_llc(const StrategyContext& ctx, const std::vector<int64_t>& entries);
+
 // Sparse attention (with its selection work) of one layer for every sequence, appended as tasks to the
 // cpu_batch most recently added to `g`. cpu_entries[i]: CPU-resident entries of sequence i.
 void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int layer, int step,

@@ -123,6 +123,8 @@ void expect_same_point(const Experiment& a, const Experiment& b) {
   EXPECT_EQ(ha.cpu.wakeup_s, hb.cpu.wakeup_s);
   EXPECT_EQ(ha.cpu.gather_efficiency, hb.cpu.gather_efficiency);
   EXPECT_EQ(ha.cpu.socket_bandwidth_by_threads, hb.cpu.socket_bandwidth_by_threads);
+  EXPECT_EQ(ha.cpu.llc_bytes, hb.cpu.llc_bytes);
+  EXPECT_EQ(ha.cpu.llc_bandwidth_factor, hb.cpu.llc_bandwidth_factor);
   EXPECT_EQ(ha.host.framework_op_s, hb.host.framework_op_s);
   EXPECT_EQ(ha.host.framework_step_s, hb.host.framework_step_s);
   EXPECT_EQ(ha.host.shares_cpu_core, hb.host.shares_cpu_core);

@@ -3,6 +3,7 @@
 
 #include "config_test_support.hpp"
 #include "sim/config/loader.hpp"
+#include "sim/config/yaml_writer.hpp"
 
 namespace hgca {
 namespace {
@@ -130,6 +131,30 @@ TEST_F(HardwareFile, ImpossibleValues) {
   EXPECT_TRUE(contains(
       error_for(replace_line(kHardwareYaml, "  copy_engines_per_direction: 1", "  copy_engines_per_direction: 0")),
       at(20) + "pcie.copy_engines_per_direction: must be at least 1"));
+}
+
+// cpu.llc_bytes / cpu.llc_bandwidth_factor: defaults (no cache model), read with units, written back bit for
+// bit only when set, and refused when negative or not a number.
+TEST_F(HardwareFile, LastLevelCacheKeys) {
+  const HardwareProfile plain = load_hardware(dir_.write("hw.yaml", kHardwareYaml));
+  EXPECT_EQ(plain.cpu.llc_bytes, 0.0);
+  EXPECT_EQ(plain.cpu.llc_bandwidth_factor, 1.0);
+  EXPECT_EQ(hardware_to_yaml(plain).find("llc_"), std::string::npos);  // profiles without them read back the same
+  const std::string with = replace_line(kHardwareYaml, "  gather_efficiency: 0.8",
+                                        "  gather_efficiency: 0.8\n  llc_bytes: 300 MiB\n  llc_bandwidth_factor: 1.8125");
+  HardwareProfile hw = load_hardware(dir_.write("hw.yaml", with));
+  EXPECT_EQ(hw.cpu.llc_bytes, 300.0 * 1024 * 1024);
+  EXPECT_EQ(hw.cpu.llc_bandwidth_factor, 1.8125);
+  hw.cpu.llc_bandwidth_factor = 2.718281828459045;
+  const HardwareProfile back = load_hardware(dir_.write("back.yaml", hardware_to_yaml(hw)));
+  EXPECT_EQ(back.cpu.llc_bytes, hw.cpu.llc_bytes);
+  EXPECT_EQ(back.cpu.llc_bandwidth_factor, hw.cpu.llc_bandwidth_factor);
+  const std::string neg = error_for(replace_line(with, "  llc_bytes: 300 MiB", "  llc_bytes: -1 MiB"));
+  EXPECT_TRUE(contains(neg, "cpu.llc_bytes: must be a size of at least 0")) << neg;
+  for (const char* bad : {"  llc_bandwidth_factor: 0", "  llc_bandwidth_factor: -2", "  llc_bandwidth_factor: .nan"}) {
+    const std::string e = error_for(replace_line(with, "  llc_bandwidth_factor: 1.8125", bad));
+    EXPECT_TRUE(contains(e, "cpu.llc_bandwidth_factor:")) << bad << ": " << e;
+  }
 }
 
 TEST_F(HardwareFile, EfficienciesLieInZeroToOne) {

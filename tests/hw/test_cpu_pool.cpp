@@ -55,6 +55,45 @@ TEST(CpuPool, FourCoresOnASaturatedBusTakeFourTimesAsLongPerTask) {
   EXPECT_NEAR(r.run(4), 0.4, 1e-11);
 }
 
+TEST(CpuPool, CacheResidentReadRunsLlcFactorTimesFaster) {
+  Rig r;
+  r.hw.cpu.llc_bytes = 300e6;
+  r.hw.cpu.llc_bandwidth_factor = 4;
+  r.hw.cpu.gather_efficiency = 0.5;
+  CpuTask t{1e9, 0.5e9, 0};
+  t.llc_resident = true;
+  r.g.cpu_batch(0, "batch", 0);
+  r.g.cpu_task(t);
+  // (1 GB + 0.5 GB / 0.5) / 4 = 0.5 GB of DRAM-equivalent reads at 10 GB/s.
+  EXPECT_NEAR(r.run(4), 0.05, 1e-11);
+}
+
+TEST(CpuPool, CacheResidentReaderHoldsItsShareForLessTime) {
+  Rig r;
+  r.hw.cpu.bandwidth_by_threads = {{1, 10e9}, {2, 16e9}};
+  r.hw.cpu.llc_bytes = 300e6;
+  r.hw.cpu.llc_bandwidth_factor = 4;
+  CpuTask cached{2e9, 0, 0};
+  cached.llc_resident = true;
+  r.g.cpu_batch(0, "batch", 0);
+  r.g.cpu_task(cached);
+  r.g.cpu_task(CpuTask{1e9, 0, 0});
+  // Both read at 8 GB/s of the shared clock: the cached task's 2 GB count 0.5 GB and end at 0.0625 s, then the
+  // DRAM task's last 0.5 GB alone at 10 GB/s.
+  EXPECT_NEAR(r.run(2), 0.0625 + 0.05, 1e-11);
+}
+
+TEST(CpuPool, NoCacheModelIgnoresTheResidentMark) {
+  Rig r;
+  r.hw.cpu.llc_bytes = 0;
+  r.hw.cpu.llc_bandwidth_factor = 4;
+  CpuTask t{1e9, 0, 0};
+  t.llc_resident = true;
+  r.g.cpu_batch(0, "batch", 0);
+  r.g.cpu_task(t);
+  EXPECT_NEAR(r.run(4), 0.1, 1e-11);
+}
+
 TEST(CpuPool, StaticPartitionShowsStragglersDynamicQueueBalances) {
   // Linear bandwidth (no contention): each task takes bytes / 1 GB/s on its core.
   const std::vector<double> sizes = {3e9, 1e9, 1e9, 1e9};

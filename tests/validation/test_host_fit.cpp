@@ -169,7 +169,41 @@ TEST(HostFit, NeverReadsHoldoutRows) {
   EXPECT_THROW(fit_host(rows, base, o), std::runtime_error);  // no fit row at all
 }
 
+// cpu.llc_bandwidth_factor: rows whose pools fit in the cache (the small table's rows 0, 1 and 4 hold 15-251 MB of
+// CPU-resident KV, under 300 MiB; row 2 holds 470 MB) simulated with a known factor; the fit, started at 1,
+// recovers it, and absurd holdout rows change nothing.
+TEST(HostFit, RecoversTheCacheFactorAndNeverReadsHoldoutRows) {
+  HardwareProfile base = load_hardware(kSource + "/configs/hw/device-h100.yaml");
+  base.cpu.llc_bytes = 300.0 * 1024 * 1024;
+  HardwareProfile truth = base;
+  truth.cpu.llc_bandwidth_factor = 2.5;
+  std::vector<MeasuredRow> rows = synthetic_rows(truth);
+  HostFitOptions o;
+  o.params = {HostParam::CpuLlcBandwidthFactor};
+  o.jobs = 2;
+  const HostFit clean = fit_host(rows, base, o);
+  EXPECT_NEAR(clean.profile.cpu.llc_bandwidth_factor, 2.5, 0.02 * 2.5);
+  EXPECT_EQ(clean.host.sync_s, base.host.sync_s);  // not fitted: unchanged
+  for (const PredictedRow& r : clean.rows) EXPECT_LT(std::abs(r.error), 0.01) << r.measured.point.id;
+  for (int i = 0; i < 2; ++i) {
+    MeasuredRow h = rows[static_cast<std::size_t>(i)];
+    h.point.role = PointRole::Holdout;
+    h.point.id = 100 + i;
+    h.total_ms = i == 0 ? 1e6 : 1e-9;
+    rows.push_back(h);
+  }
+  const HostFit with_holdout = fit_host(rows, base, o);
+  EXPECT_EQ(with_holdout.profile.cpu.llc_bandwidth_factor, clean.profile.cpu.llc_bandwidth_factor);
+  EXPECT_EQ(with_holdout.objective, clean.objective);
+  // Without a cache size the factor does nothing: refused rather than fitted to noise.
+  base.cpu.llc_bytes = 0;
+  EXPECT_THROW(fit_host(rows, base, o), std::runtime_error);
+}
+
 TEST(HostFit, ParsesTheParameterList) {
+  EXPECT_EQ(parse_host_params("host.sync,cpu.llc_bandwidth_factor"),
+            (std::vector<HostParam>{HostParam::Sync, HostParam::CpuLlcBandwidthFactor}));
+  EXPECT_THROW(parse_host_params("llc_bandwidth_factor"), std::runtime_error);
   EXPECT_EQ(parse_host_params("sync").size(), 1u);
   EXPECT_EQ(parse_host_params("framework_op,framework_step,sync").size(), 3u);
   EXPECT_THROW(parse_host_params("sync,sync"), std::runtime_error);
