@@ -1,6 +1,6 @@
 #include "kernels/hybrid/model_step.hpp"
 
-#include <cublas_v2.h>
+#include "kernels/cuda/cublas_loader.hpp"
 #include <cuda_runtime.h>
 
 #include <chrono>
@@ -21,7 +21,7 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 
 void check_cublas(cublasStatus_t s, const char* what) {
   if (s != CUBLAS_STATUS_SUCCESS)
-    throw cuda::CudaError(std::string("cublas: ") + what + ": " + cublasGetStatusString(s));
+    throw cuda::CudaError(std::string("cublas: ") + what + ": " + cuda::cublas().status_string(s));
 }
 void check_status(const Status& s) {
   if (!s.ok()) throw cuda::CudaError(s.message);
@@ -75,12 +75,12 @@ struct ModelStep::Impl {
     logits = cuda::DeviceBuffer(t * static_cast<std::size_t>(c.vocab) * 2);
     check_status(fill_uniform_f16(x.data(), t * h, c.attention.seed + 1, 1.0f, stream.get()));
     check_status(fill_uniform_f16(attn.data(), t * h, c.attention.seed + 2, 1.0f, stream.get()));
-    check_cublas(cublasCreate(&blas), "cublasCreate");
-    check_cublas(cublasSetStream(blas, stream.get()), "cublasSetStream");
+    check_cublas(cuda::cublas().create(&blas), "cublasCreate");
+    check_cublas(cuda::cublas().set_stream(blas, stream.get()), "cublasSetStream");
     stream.synchronize();
   }
   ~Impl() {
-    if (blas) cublasDestroy(blas);
+    if (blas) cuda::cublas().destroy(blas);
   }
 
   const void* w(int layer, std::size_t offset) const {
@@ -90,7 +90,7 @@ struct ModelStep::Impl {
   // y [tokens x out] = x [tokens x in] (row stride ldx) times W^T, W stored [out x in] row-major.
   void gemm(const void* wt, const void* in, int ldx, void* out, int n_in, int n_out) {
     const float one = 1.0f, zero = 0.0f;
-    check_cublas(cublasGemmEx(blas, CUBLAS_OP_T, CUBLAS_OP_N, n_out, tokens, n_in, &one, wt, CUDA_R_16F, n_in, in,
+    check_cublas(cuda::cublas().gemm_ex(blas, CUBLAS_OP_T, CUBLAS_OP_N, n_out, tokens, n_in, &one, wt, CUDA_R_16F, n_in, in,
                               CUDA_R_16F, ldx, &zero, out, CUDA_R_16F, n_out, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                  "cublasGemmEx");
   }

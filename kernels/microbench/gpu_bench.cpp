@@ -3,7 +3,7 @@
 // overhead. Device times are CUDA events around the work on an otherwise idle device; the median of
 // repetitions after warm-up. Inputs larger than L2 rotate over several copies, so that repetitions read
 // HBM as a model's layers would, not a warm L2.
-#include <cublas_v2.h>
+#include "kernels/cuda/cublas_loader.hpp"
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -40,7 +40,7 @@ void require(const Status& st, const char* what) {
 }
 void require_cuda(int code, const char* what) { cuda::check(code, what); }
 void require_blas(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string("microbench: cuBLAS ") + what + ": " + cublasGetStatusString(s));
+  if (s != CUBLAS_STATUS_SUCCESS) throw std::runtime_error(std::string("microbench: cuBLAS ") + what + ": " + cuda::cublas().status_string(s));
 }
 
 // Seconds between two events on the same stream around `enqueue`.
@@ -238,13 +238,13 @@ void bench_gemm(const Options& o, const cuda::DeviceInfo& info, std::vector<Row>
                                             : std::vector<Shape>{{4096, 6144, "qkv"}, {4096, 4096, "o"}, {4096, 28672, "gate+up"}, {14336, 4096, "down"}};
   const std::vector<std::int64_t> ms = o.quick ? std::vector<std::int64_t>{1, 16} : std::vector<std::int64_t>{1, 4, 16, 64};
   cublasHandle_t h = nullptr;
-  require_blas(cublasCreate(&h), "cublasCreate");
+  require_blas(cuda::cublas().create(&h), "cublasCreate");
   struct HandleGuard {
     cublasHandle_t h;
-    ~HandleGuard() { cublasDestroy(h); }
+    ~HandleGuard() { cuda::cublas().destroy(h); }
   } guard{h};
   Stream stream;
-  require_blas(cublasSetStream(h, stream.get()), "cublasSetStream");
+  require_blas(cuda::cublas().set_stream(h, stream.get()), "cublasSetStream");
   Event e0, e1;
   for (const Shape& sh : shapes) {
     const std::size_t wbytes = static_cast<std::size_t>(sh.k * sh.n * 2);
@@ -260,7 +260,7 @@ void bench_gemm(const Options& o, const cuda::DeviceInfo& info, std::vector<Row>
         copy = (copy + 1) % copies;
         return event_seconds(stream, e0, e1, [&] {
           // Column-major: Y^T (n x m) = W (n x k, stored k-major) ^T-view . X^T (k x m).
-          require_blas(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(sh.n), static_cast<int>(m), static_cast<int>(sh.k),
+          require_blas(cuda::cublas().gemm_ex(h, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(sh.n), static_cast<int>(m), static_cast<int>(sh.k),
                                     &alpha, wp, CUDA_R_16F, static_cast<int>(sh.k), x.data(), CUDA_R_16F, static_cast<int>(sh.k),
                                     &beta, y.data(), CUDA_R_16F, static_cast<int>(sh.n), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                        "cublasGemmEx");
