@@ -59,6 +59,27 @@ Words alloc_words(std::size_t n) {
 
 volatile std::uint64_t g_sink;  // keeps the reads from being optimised away
 
+// One cpu_attention row of the table (fp16 KV), as the key-scan and the given-list benches both record it.
+Row attention_row(int batch, int q_heads, int kv_heads, std::int64_t kv_len, int head_dim, int threads,
+                  const char* method, std::int64_t selected, const std::string& task, double seconds,
+                  const char* note) {
+  Row r;
+  r.primitive = "cpu_attention";
+  r.batch = batch;
+  r.q_heads = q_heads;
+  r.kv_heads = kv_heads;
+  r.kv_len = kv_len;
+  r.head_dim = head_dim;
+  r.dtype = "fp16";
+  r.threads = threads;
+  r.method = method;
+  r.selected = selected;
+  r.task = task;
+  r.time_s = seconds;
+  r.note = note;
+  return r;
+}
+
 // `threads` threads each stream bytes / threads from a buffer far larger than the caches (touched first,
 // in parallel, so its pages are spread as a real KV cache's would be).
 void bench_stream(const Options& o, std::vector<Row>& rows) {
@@ -224,21 +245,8 @@ void bench_attention(const Options& o, std::vector<Row>& rows) {
             if (!st.ok()) throw std::runtime_error("microbench: sparse_attention: " + st.message);
           });
         });
-        Row r;
-        r.primitive = "cpu_attention";
-        r.batch = batch;
-        r.q_heads = q_heads;
-        r.kv_heads = kv_heads;
-        r.kv_len = kv_len;
-        r.head_dim = head_dim;
-        r.dtype = "fp16";
-        r.threads = t;
-        r.method = "key-scan";
-        r.selected = sel;
-        r.task = task;
-        r.time_s = s;
-        r.note = "kernels/cpu score_keys + top_k + sparse_attention";
-        rows.push_back(r);
+        rows.push_back(attention_row(batch, q_heads, kv_heads, kv_len, head_dim, t, "key-scan", sel, task, s,
+                                     "kernels/cpu score_keys + top_k + sparse_attention"));
         say(o, "cpu_attention threads=" + std::to_string(t) + " task=" + task + " selected=" + std::to_string(sel) +
                    " " + std::to_string(s * 1e3) + " ms");
       }
@@ -319,21 +327,8 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
                 if (!st.ok()) throw std::runtime_error("microbench: sparse_attention: " + st.message);
               });
             });
-            Row r;
-            r.primitive = "cpu_attention";
-            r.batch = batch;
-            r.q_heads = sh.q_heads;
-            r.kv_heads = sh.kv_heads;
-            r.kv_len = kv_len;
-            r.head_dim = sh.head_dim;
-            r.dtype = "fp16";
-            r.threads = t;
-            r.method = "given";
-            r.selected = sel;
-            r.task = task;
-            r.time_s = s;
-            r.note = "kernels/cpu sparse_attention over fresh random lists";
-            rows.push_back(r);
+            rows.push_back(attention_row(batch, sh.q_heads, sh.kv_heads, kv_len, sh.head_dim, t, "given", sel, task, s,
+                                         "kernels/cpu sparse_attention over fresh random lists"));
             say(o, "cpu_attention given batch=" + std::to_string(batch) + " head_dim=" + std::to_string(sh.head_dim) +
                        " threads=" + std::to_string(t) + " task=" + task + " selected=" + std::to_string(sel) + " " +
                        std::to_string(s * 1e3) + " ms");

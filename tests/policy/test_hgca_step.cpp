@@ -70,14 +70,7 @@ TEST(HgcaStep, GpuPathBoundStepMatchesHandComputation) {
 TEST(HgcaStep, WithoutCpuResidentEntriesOnlyTheWindowRuns) {
   Experiment e = step_experiment();
   e.workload.prompt = 500;  // shorter than the window
-  const ModelCosts c(e.model);
-  const SelectionModel sel(e.system.selection, e.model, 1);
-  const StrategyContext ctx{e, c, sel};
-  auto s = make_strategy(ctx);
-  StepGraph g;
-  DecodeStep step;
-  step.contexts.assign(4, 501);
-  s->build_decode_step(step, g);
+  const StepGraph g = test::decode_step_graph(e);
   for (const Op& op : g.ops()) {
     EXPECT_NE(op.unit, Unit::Cpu);
     EXPECT_NE(op.unit, Unit::H2D);

@@ -7,6 +7,7 @@
 #include "sim/model/model_costs.hpp"
 #include "sim/policy/cpu_attention_tasks.hpp"
 #include "sim/policy/strategy.hpp"
+#include "tests/support/decode_step.hpp"
 #include "tests/support/fixtures.hpp"
 
 namespace hgca {
@@ -26,14 +27,7 @@ Experiment step_experiment(int layers, double llc_bytes) {
 
 // The decode step's CPU tasks: how many, and how many are marked cache-resident.
 std::pair<int, int> step_tasks(const Experiment& e) {
-  const ModelCosts c(e.model);
-  const SelectionModel sel(e.system.selection, e.model, 1);
-  const StrategyContext ctx{e, c, sel};
-  auto s = make_strategy(ctx);
-  StepGraph g;
-  DecodeStep step;
-  step.contexts.assign(4, 1669);
-  s->build_decode_step(step, g);
+  const StepGraph g = test::decode_step_graph(e);  // 4 sequences at 1668 + 1 tokens
   int resident = 0;
   for (const CpuTask& t : g.tasks()) resident += t.llc_resident;
   return {static_cast<int>(g.tasks().size()), resident};
