@@ -1,5 +1,8 @@
 #include <cstdio>
 #include <ostream>
+#include <stdexcept>
+
+#include "kernels/microbench/timing.hpp"
 
 #include "kernels/microbench/microbench.hpp"
 
@@ -22,6 +25,29 @@ std::string text(const std::string& s) {
 }
 
 }  // namespace
+
+std::vector<Row> median_over_passes(const std::vector<std::vector<Row>>& passes) {
+  if (passes.empty()) throw std::invalid_argument("median_over_passes: no pass");
+  std::vector<Row> out = passes.front();
+  for (const auto& p : passes) {
+    bool same = p.size() == out.size();
+    for (std::size_t i = 0; same && i < p.size(); ++i) {
+      const Row &a = p[i], &b = out[i];
+      same = a.primitive == b.primitive && a.direction == b.direction && a.memory == b.memory && a.bytes == b.bytes &&
+             a.batch == b.batch && a.q_heads == b.q_heads && a.kv_heads == b.kv_heads && a.head_dim == b.head_dim &&
+             a.kv_len == b.kv_len && a.dtype == b.dtype && a.m == b.m && a.n == b.n && a.k == b.k &&
+             a.count == b.count && a.threads == b.threads && a.method == b.method && a.selected == b.selected &&
+             a.task == b.task;
+    }
+    if (!same) throw std::invalid_argument("median_over_passes: the passes do not list the same rows");
+  }
+  std::vector<double> t(passes.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    for (std::size_t k = 0; k < passes.size(); ++k) t[k] = passes[k][i].time_s;
+    out[i].time_s = median(t);
+  }
+  return out;
+}
 
 void write_csv(std::ostream& out, const std::vector<Row>& rows) {
   out << "primitive,direction,memory,bytes,batch,q_heads,kv_heads,kv_len,head_dim,dtype,m,n,k,count,threads,method,"

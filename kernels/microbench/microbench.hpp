@@ -46,6 +46,13 @@ struct Options {
   std::function<void(const std::string&)> log;  // progress lines (may be empty)
 };
 
+// Rows of several passes over the same grid merged into one: each row's time is the median of its times over the
+// passes (the other fields are the first pass's). Passes run one after the other, so a drift of the machine
+// (another tenant, clocks) hits every row of a pass alike instead of a block of rows of one pass; the median over
+// passes then drops a pass that a drift spoiled. Throws std::invalid_argument when the passes are empty or do not
+// list the same rows in the same order.
+std::vector<Row> median_over_passes(const std::vector<std::vector<Row>>& passes);
+
 // The CSV header and rows, in the schema of docs/CALIBRATION.md.
 void write_csv(std::ostream& out, const std::vector<Row>& rows);
 

@@ -52,7 +52,7 @@ std::string beside(const std::string& out, const std::string& suffix) {
 #ifdef HGCA_HAVE_MICROBENCH
 // Runs the microbenchmarks on this machine and writes the table (CSV, atomically) and its HDF5 copy.
 // Returns 0, or the exit status of a failure (its line already printed).
-int measure(const std::string& csv_path, const std::string& h5_path, bool quick, MachineStamp& stamp,
+int measure(const std::string& csv_path, const std::string& h5_path, bool quick, int passes, MachineStamp& stamp,
             const std::string& command) {
   namespace mb = hgca::kernels::microbench;
   std::string why;
@@ -72,10 +72,17 @@ int measure(const std::string& csv_path, const std::string& h5_path, bool quick,
   stamp.host = info.host;
   std::vector<mb::Row> rows;
   try {
-    std::cerr << "hgca calibrate: measuring " << info.gpu << " and " << info.cpu << (quick ? " (quick grid)" : "") << "\n";
-    rows = mb::run_gpu(options);
-    const std::vector<mb::Row> cpu = mb::run_cpu(options);
-    rows.insert(rows.end(), cpu.begin(), cpu.end());
+    std::cerr << "hgca calibrate: measuring " << info.gpu << " and " << info.cpu << (quick ? " (quick grid)" : "")
+              << ", " << passes << (passes == 1 ? " pass" : " passes") << "\n";
+    std::vector<std::vector<mb::Row>> all;
+    for (int p = 0; p < passes; ++p) {
+      if (passes > 1) std::cerr << "hgca calibrate: pass " << p + 1 << " of " << passes << "\n";
+      std::vector<mb::Row> pass = mb::run_gpu(options);
+      const std::vector<mb::Row> cpu = mb::run_cpu(options);
+      pass.insert(pass.end(), cpu.begin(), cpu.end());
+      all.push_back(std::move(pass));
+    }
+    rows = mb::median_over_passes(all);
   } catch (const std::exception& e) {
     std::cerr << "hgca calibrate: a microbenchmark failed: " << e.what() << "\n";
     return 1;
@@ -109,6 +116,7 @@ int cmd_calibrate(const Args& args) {
       "hgca calibrate --from-measurements FILE.csv --base PROFILE [--out configs/hw/NAME.yaml] [options]");
   std::string measurements, base, out, name, measurements_out;
   bool quick = false;
+  int passes = 0;
   std::vector<std::string> checks;
   bool show_rows = false;
   FitOptions fit_options;
@@ -116,6 +124,9 @@ int cmd_calibrate(const Args& args) {
       "from-measurements", po::value(&measurements), "CSV of measured primitive timings (docs/CALIBRATION.md); "
                                                      "without it, the microbenchmarks measure this machine (needs a GPU)")(
       "quick", po::bool_switch(&quick), "microbenchmarks: a tiny grid (a smoke test, not a calibration)")(
+      "passes", po::value(&passes)->default_value(0),
+      "microbenchmarks: run the whole grid this many times, one pass after the other, and keep each row's median "
+      "over the passes (0: 3, or 1 with --quick)")(
       "measurements-out", po::value(&measurements_out),
       "microbenchmarks: where to write the table (default: beside --out, NAME.measurements.csv; the HDF5 copy "
       "goes beside it as NAME.calibration.h5)")(
@@ -153,15 +164,21 @@ int cmd_calibrate(const Args& args) {
     std::string h5 = measurements_out;
     if (h5.size() > 17 && h5.substr(h5.size() - 17) == ".measurements.csv") h5 = h5.substr(0, h5.size() - 17);
     else h5 = std::filesystem::path(h5).replace_extension().string();
-    if (const int rc = measure(measurements_out, h5 + ".calibration.h5", quick, stamp, command_line(args)); rc != 0) return rc;
+    if (passes < 0 || passes > 99) {
+      std::cerr << "hgca calibrate: --passes must be 1 to 99 (0: the default), got " << passes << "\n";
+      return 2;
+    }
+    if (passes == 0) passes = quick ? 1 : 3;
+    if (const int rc = measure(measurements_out, h5 + ".calibration.h5", quick, passes, stamp, command_line(args)); rc != 0)
+      return rc;
     measurements = measurements_out;
 #else
     std::cerr << "hgca calibrate: this hgca was built without the microbenchmarks (they need HGCA_CUDA=ON and "
                  "cuBLAS); rebuild with CUDA, or fit timings from elsewhere with --from-measurements FILE.csv\n";
     return 2;
 #endif
-  } else if (quick || !measurements_out.empty()) {
-    std::cerr << "hgca calibrate: --quick and --measurements-out belong to the microbenchmark mode, not to "
+  } else if (quick || !measurements_out.empty() || passes != 0) {
+    std::cerr << "hgca calibrate: --quick, --passes and --measurements-out belong to the microbenchmark mode, not to "
                  "--from-measurements\n";
     return 2;
   }

@@ -78,6 +78,31 @@ TEST(MicrobenchRows, EveryPrimitiveWritesOnlyItsColumns) {
   EXPECT_EQ(t.rows[4].count, 1000);
 }
 
+// Passes merge row by row into the median time of each row; passes that list other rows are refused.
+TEST(MicrobenchRows, PassesMergeIntoEachRowsMedian) {
+  mb::Row a;
+  a.primitive = "cpu_stream";
+  a.bytes = 1 << 20;
+  a.threads = 2;
+  mb::Row b = a;
+  b.threads = 4;
+  std::vector<std::vector<mb::Row>> passes(3, std::vector<mb::Row>{a, b});
+  const double ta[] = {3e-3, 1e-3, 2e-3}, tb[] = {5e-3, 9e-3, 4e-3};
+  for (int p = 0; p < 3; ++p) passes[p][0].time_s = ta[p], passes[p][1].time_s = tb[p];
+  const auto merged = mb::median_over_passes(passes);
+  ASSERT_EQ(merged.size(), 2u);
+  EXPECT_EQ(merged[0].time_s, 2e-3);
+  EXPECT_EQ(merged[1].time_s, 5e-3);
+  EXPECT_EQ(merged[1].threads, 4);
+  passes.pop_back();  // two passes: the mean of the two middle values
+  EXPECT_DOUBLE_EQ(mb::median_over_passes(passes)[1].time_s, 7e-3);
+  passes[1][1].threads = 8;
+  EXPECT_THROW(mb::median_over_passes(passes), std::invalid_argument);
+  passes[1].pop_back();
+  EXPECT_THROW(mb::median_over_passes(passes), std::invalid_argument);
+  EXPECT_THROW(mb::median_over_passes({}), std::invalid_argument);
+}
+
 TEST(MicrobenchRows, GpuRowsParseAsTheCalibrationTable) {
   std::string why;
   if (!mb::gpu_available(&why)) GTEST_SKIP() << "no GPU here (" << why << "): the GPU microbenchmarks run on the device machine";
