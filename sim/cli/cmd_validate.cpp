@@ -19,7 +19,7 @@
 #include "sim/results/csv.hpp"
 #include "sim/results/number_format.hpp"
 #include "sim/validation/grid.hpp"
-#include "sim/validation/host_fit.hpp"
+#include "sim/validation/step_fit.hpp"
 #include "sim/validation/measure.hpp"
 #include "sim/validation/measured_table.hpp"
 #include "sim/validation/prediction.hpp"
@@ -249,11 +249,16 @@ int cmd_validate_fit(const Args& args) {
   po::options_description opts("hgca validate fit --measured measured.csv --hw BASE --out PROFILE.yaml [--params LIST]");
   std::string measured, hw, out, params = "framework_op,framework_step,sync";
   int jobs = 0;
+  double phase_weight = 0;
   opts.add_options()("help,h", "this help")("measured", po::value(&measured), "measured table (CSV); only role=fit rows are read")(
       "hw", po::value(&hw), "base hardware profile: a name in configs/hw or a path")(
       "out", po::value(&out), "the fitted profile to write (YAML, atomically)")(
-      "params", po::value(&params), "parameters to fit: host.framework_op, host.framework_step, host.sync (\"host.\" optional), "
-      "cpu.llc_bandwidth_factor (default framework_op,framework_step,sync)")(
+      "params", po::value(&params), "parameters to fit (default framework_op,framework_step,sync): host.framework_op, "
+      "host.framework_step, host.sync (\"host.\" optional), cpu.llc_bandwidth_factor, cpu.gather_efficiency, cpu.row_cost, "
+      "cpu.task_overhead, cpu.wakeup, pcie.d2h.latency, pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, "
+      "gpu.kernel_launch")(
+      "phase-weight", po::value(&phase_weight)->default_value(0),
+      "weight of the CPU attention phase's squared relative error in the objective (0: step time only)")(
       "jobs", po::value(&jobs)->default_value(0), "simulation threads (0: hardware threads); results do not depend on it");
   const po::options_description hidden;
   const po::positional_options_description no_positionals;
@@ -270,33 +275,42 @@ int cmd_validate_fit(const Args& args) {
   }
   if (jobs <= 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   HardwareProfile base;
-  HostFit fit;
-  HostFitOptions fo;
+  StepFit fit;
+  StepFitOptions fo;
   try {
-    fo.params = parse_host_params(params);
+    fo.params = parse_fit_params(params);
     fo.jobs = jobs;
+    fo.phase_weight = phase_weight;
     const std::vector<MeasuredRow> rows = read_measured(measured);
     base = load_hardware(hw);
-    fit = fit_host(rows, base, fo);
+    fit = fit_to_steps(rows, base, fo);
   } catch (const std::exception& e) {
     std::cerr << "hgca validate fit: " << e.what() << "\n";
     return 2;
   }
   HardwareProfile fitted = fit.profile;
-  std::string names;
-  for (HostParam p : fo.params) names += std::string(names.empty() ? "" : ",") + to_string(p);
+  std::string names, values;
+  for (const FitParam& p : fo.params) {
+    names += (names.empty() ? "" : ",") + p.name;
+    const double v = p.field(fitted);
+    values += (values.empty() ? "" : ", ") + p.name + " " +
+              (p.kind == FitParam::Kind::Duration ? format_duration(v)
+               : p.kind == FitParam::Kind::Bytes  ? format_bytes(v)
+                                                  : format_number(v));
+  }
   const std::string what = names + " fitted by hgca validate fit on the " + std::to_string(fit.fit_rows) +
                            " role=fit rows of " + measured + " (holdout rows not read)";
   fitted.source = base.source.empty() ? what : base.source + "; " + what;
   std::printf("fit on %d fit rows of %s, base %s, %d evaluations\n", fit.fit_rows, measured.c_str(), base.name.c_str(),
               fit.evaluations);
-  for (HostParam p : fo.params) {
-    const bool factor = p == HostParam::CpuLlcBandwidthFactor;
-    const double scale = factor ? 1.0 : 1e6;
-    std::printf("%-24s %10.4g %s (base %.4g)\n", to_string(p), param_value(fitted, p) * scale, factor ? "x " : "us",
-                param_value(base, p) * scale);
+  for (const FitParam& p : fo.params) {
+    const bool us = p.kind == FitParam::Kind::Duration, mib = p.kind == FitParam::Kind::Bytes;
+    const double scale = us ? 1e6 : mib ? 1.0 / (1024 * 1024) : 1.0;
+    std::printf("%-24s %10.4g %s (base %.4g)\n", p.name.c_str(), p.field(fitted) * scale, us ? "us " : mib ? "MiB" : "   ",
+                p.field(base) * scale);
   }
-  std::printf("objective (sum of squared relative errors) %.6g\n", fit.objective);
+  std::printf("objective (sum of squared relative errors%s) %.6g\n", phase_weight > 0 ? ", CPU phase weighted in" : "",
+              fit.objective);
   std::printf("%4s %-11s %5s %7s %6s %7s %3s %-8s %12s %12s %8s\n", "id", "kind", "batch", "context", "window", "rows/hd",
               "thr", "task", "measured_ms", "predicted_ms", "error");
   for (const PredictedRow& r : fit.rows) {
@@ -313,9 +327,9 @@ int cmd_validate_fit(const Args& args) {
                   s.count, 100.0 * s.median_abs_error, 100.0 * s.p90_abs_error);
   try {
     write_file_atomically(out, [&](std::ostream& o) {
-      o << "# " << what << ":\n#   framework_op " << format_duration(fit.host.framework_op_s) << ", framework_step "
-        << format_duration(fit.host.framework_step_s) << ", sync " << format_duration(fit.host.sync_s)
-        << "; objective (sum of squared relative errors of the step time) " << fit.objective
+      o << "# " << what << ":\n#   " << values << "; objective (sum of squared relative errors of the step time"
+        << (phase_weight > 0 ? " + " + format_number(phase_weight) + " x those of the CPU phase" : std::string()) << ") "
+        << fit.objective
         << ".\n# Every other key is the base profile's (" << hw << ").\n"
         << hardware_to_yaml(fitted);
     });

@@ -70,9 +70,9 @@ struct CpuSpec {
   // (threads of that socket -> bandwidth); cores are split evenly over the sockets, and a task reads the
   // bandwidth of the socket its core is on. Empty: one domain with bandwidth_by_threads.
   std::vector<std::pair<int, double>> socket_bandwidth_by_threads;
-  // Shared last-level cache. When the CPU-resident KV that one step reads (every layer's, each read once per
-  // step) fits in llc_bytes, a step's attention reads come from the cache and proceed llc_bandwidth_factor
-  // times faster than DRAM reads (sim/hw/cpu_pool.hpp). 0 = no cache model (profiles without the key).
+  // Shared last-level cache. The share llc_bytes / (the CPU-resident KV one step reads: every layer's, each read
+  // once per step), at most 1, of a step's attention reads comes from the cache, llc_bandwidth_factor times
+  // cheaper than from DRAM (sim/policy/cpu_attention_tasks.hpp, sim/hw/cpu_pool.hpp). 0 = no cache model.
   double llc_bytes = 0;
   double llc_bandwidth_factor = 1;
 };

@@ -112,10 +112,10 @@ void CpuPool::begin_work(int core) {
   Core& c = cores_[core];
   const SimTime now = sim_.now();
   c.task_start = now;
-  // The per-task overhead and, per scattered row, the latency of a miss the prefetcher cannot hide: time on
-  // this core alone, not a share of DRAM bandwidth, so it is a phase before the read.
+  // The per-task overhead and the selection's per-key work: time on this core alone, not a share of DRAM
+  // bandwidth, so it is a phase before the read.
   const CpuTask& t = (*tasks_)[c.task];
-  const double extra = t.gather_rows * spec_.row_cost_s + t.select_keys * spec_.select_key_cost_s;
+  const double extra = t.select_keys * spec_.select_key_cost_s;
   const SimTime overhead = overhead_ + (extra > 0 ? duration_from_seconds(extra) : 0);
   if (overhead > 0) {
     c.phase = Phase::Overhead;
@@ -130,13 +130,10 @@ void CpuPool::begin_read(int core) {
   const SimTime now = sim_.now();
   const CpuTask& t = (*tasks_)[c.task];
   c.read_start = now;
-  // A cache-resident read runs llc_bandwidth_factor times faster than the same read from DRAM: it counts
-  // 1/factor of its bytes on the shared DRAM clock (see the header).
-  const double llc = t.llc_resident && spec_.llc_bytes > 0 ? 1.0 / spec_.llc_bandwidth_factor : 1.0;
-  const double bytes = (t.bytes + t.gather_bytes / spec_.gather_efficiency) * llc;
-  if (bytes <= 0) {  // nothing to read: straight to the compute floor (or done)
+  const double bytes = (t.bytes + t.gather_bytes / spec_.gather_efficiency) * llc_scale(t);
+  if (bytes <= 0) {  // nothing to read: straight to the floor (or done)
     c.phase = Phase::Compute;
-    c.phase_end = now + duration_from_seconds(t.flops / spec_.flops_per_core);
+    c.phase_end = now + duration_from_seconds(floor_seconds(t));
     return;
   }
   // The domain's clock is current: every caller advanced it to now before changing the set of readers.
@@ -161,6 +158,16 @@ void CpuPool::advance_service() {
 SimTime CpuPool::read_finish(const Domain& d, double target) {
   const double left = target - d.service;
   return left <= 0 ? d.service_at : d.service_at + duration_from_seconds(left / d.share);
+}
+
+double CpuPool::llc_scale(const CpuTask& t) const {
+  if (!(spec_.llc_bytes > 0) || !(t.llc_hit > 0)) return 1.0;
+  const double hit = std::min(1.0, t.llc_hit);
+  return 1.0 - hit + hit / spec_.llc_bandwidth_factor;
+}
+
+double CpuPool::floor_seconds(const CpuTask& t) const {
+  return std::max(t.flops / spec_.flops_per_core, t.gather_rows * spec_.row_cost_s * llc_scale(t));
 }
 
 bool CpuPool::acquire_for_host(std::function<void()> on_free) {
@@ -269,7 +276,7 @@ void CpuPool::on_event(uint64_t generation) {
     c.reading = false;
     --domains_[domain_of_[i]].readers;
     const CpuTask& t = (*tasks_)[c.task];
-    const SimTime compute_end = c.read_start + duration_from_seconds(t.flops / spec_.flops_per_core);
+    const SimTime compute_end = c.read_start + duration_from_seconds(floor_seconds(t));
     c.phase = Phase::Compute;
     c.phase_end = std::max(now, compute_end);
     arm(i);

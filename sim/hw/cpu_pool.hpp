@@ -1,9 +1,11 @@
 // The host CPU's attention workers: N cores sharing one DRAM bandwidth that saturates.
 //
 // A task runs in up to four phases on one core: wake-up (only if the core was parked when work arrived),
-// per-task overhead (cpu.task_overhead, plus cpu.row_cost per scattered row the task gathers: a miss the
-// prefetcher cannot hide, paid by the core alone, not a share of the bandwidth), reading its bytes, and, for a compute-heavy task, the rest of its compute time:
-// a task takes at least flops / flops_per_core from the start of its read (a per-task roofline). During the
+// per-task overhead (cpu.task_overhead, plus cpu.select_key_cost per key a selection ranks), reading its bytes,
+// and the rest of its floor: a task takes at least max(flops / flops_per_core, gather_rows x cpu.row_cost) from
+// the start of its read (a per-task roofline). The per-row term is the latency side of a gather: a core keeps
+// only so many misses in flight, so scattered rows arrive no faster than one per row_cost however much DRAM
+// bandwidth is free; with many cores reading, the shared bandwidth binds instead and the two overlap. During the
 // read phase the k cores that are reading share the bandwidth the profile gives for k threads (interpolated,
 // flat past the last point) equally. Equal sharing means one clock serves all readers: `service_` counts the
 // bytes each reader has been able to read since the start, so a reader finishes when it reaches its target
@@ -13,13 +15,14 @@
 // run at the profile's gather efficiency. Scheduling is `static` (task i of a batch goes to core i mod N) or
 // `dynamic` (one FIFO queue; an idle core takes the next task). Unequal tasks make stragglers visible.
 //
-// Last-level cache: a task marked llc_resident (its step's CPU-resident working set fits in cpu.llc_bytes, decided
-// by the policy that builds the tasks) reads llc_bandwidth_factor times faster than from DRAM. It takes part in
-// the shared clock like any reader but needs only bytes / factor of it: with k readers that are all resident each
-// reads at factor x the DRAM share for k readers (the cache's bandwidth assumed to saturate with threads in the
-// same shape as DRAM's, factor times higher), and a resident reader among DRAM readers holds its share for
-// 1/factor of the time, so it draws DRAM-equivalent bandwidth at 1/factor of the full rate. Only the bytes are
-// faster: the per-row and per-key costs and the compute floor are unchanged.
+// Last-level cache: a task's llc_hit (the share of its reads the cache serves, decided by the policy that builds
+// the tasks: cpu.llc_bytes / the step's CPU-resident working set, at most 1) makes its reads cost
+// 1 - hit + hit / llc_bandwidth_factor of the same reads from DRAM, in bytes on the shared clock and in per-row
+// latency alike (a hit is a short miss). A reader with hit 1 takes part in the shared clock like any reader but
+// needs only bytes / factor of it: with k readers that are all resident each reads at factor x the DRAM share
+// for k readers (the cache's bandwidth assumed to saturate with threads in the same shape as DRAM's, factor
+// times higher), and a resident reader among DRAM readers holds its share for 1/factor of the time. The per-key
+// selection costs and the compute floor are unchanged.
 //
 // NUMA: with a per-socket curve (cpu.socket_bandwidth_by_threads), workers are spread evenly over the sockets
 // (worker i on socket i * sockets / N) and each socket is its own bandwidth domain with its own shared clock:
@@ -103,6 +106,10 @@ class CpuPool : public EventTarget, public SharedCore {
   void dispatch_idle();
   void advance_service();  // brings every domain's clock up to now at its current share
   static SimTime read_finish(const Domain& d, double target);
+  // Cost of a task's reads relative to DRAM: 1 - hit + hit / llc_bandwidth_factor (1 without a cache model).
+  double llc_scale(const CpuTask& t) const;
+  // The task's floor from the start of its read: max(compute, per-row latency), see the header.
+  double floor_seconds(const CpuTask& t) const;
   bool host_blocks(int core) const { return core == host_core_ && (host_holds_ || host_waiting_); }
   void arm(int core);  // a core in a timed phase (wake, overhead, compute) waits in timed_
   void reschedule();

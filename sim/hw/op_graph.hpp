@@ -36,7 +36,7 @@ struct CpuTask {
   double flops = 0;         // floating-point work, bounds the task when it is compute-heavy
   double gather_rows = 0;   // scattered rows the gathered bytes come in: cpu.row_cost each (last: {b, g, f} inits)
   double select_keys = 0;   // keys a selection scores and ranks (summed over query heads): cpu.select_key_cost each
-  bool llc_resident = false;  // its reads hit the last-level cache (the step's working set fits in cpu.llc_bytes)
+  double llc_hit = 0;       // share of its reads the last-level cache serves (cpu.llc_bytes / the step's working set)
 };
 
 struct Op {

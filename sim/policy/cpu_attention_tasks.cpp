@@ -74,8 +74,8 @@ bool barely_overlapping(const StrategyContext& ctx, int layer, int kv, double n)
   return distinct > 0 && listed < 1.5 * distinct;
 }
 
-void emit(StepGraph& g, CpuTask& acc, bool llc_resident) {
-  acc.llc_resident = llc_resident;
+void emit(StepGraph& g, CpuTask& acc, double llc_hit) {
+  acc.llc_hit = llc_hit;
   if (acc.bytes + acc.gather_bytes + acc.flops > 0) g.cpu_task(acc);
   acc = CpuTask{};
 }
@@ -89,9 +89,11 @@ double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_
   return static_cast<double>(m.layers) * tokens * m.kv_heads * ctx.costs.kv_bytes_per_token_head();
 }
 
-bool step_fits_llc(const StrategyContext& ctx, const std::vector<int64_t>& entries) {
+double step_llc_hit(const StrategyContext& ctx, const std::vector<int64_t>& entries) {
   const double llc = ctx.exp.hardware.cpu.llc_bytes;
-  return llc > 0 && step_cpu_working_set(ctx, entries) <= llc;
+  const double ws = step_cpu_working_set(ctx, entries);
+  if (!(llc > 0) || !(ws > 0)) return 0;
+  return std::min(1.0, llc / ws);
 }
 
 void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int layer, int step,
@@ -100,7 +102,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity task_gran = ctx.exp.system.cpu_task;
   const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
-  const bool cached = step_fits_llc(ctx, cpu_entries);
+  const double cached = step_llc_hit(ctx, cpu_entries);
   CpuTask acc;
   for (int64_t n_i : cpu_entries) {
     const double n = static_cast<double>(n_i);
@@ -142,7 +144,7 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity gran = ctx.exp.system.cpu_task;
   const double row = ctx.costs.kv_bytes_per_token_head();
-  const bool cached = step_fits_llc(ctx, entries);
+  const double cached = step_llc_hit(ctx, entries);
   CpuTask acc;
   for (int64_t n_i : entries) {
     const double n = static_cast<double>(n_i);

@@ -13,13 +13,13 @@ namespace hgca {
 
 // The last-level-cache rule for a step's attention tasks: the CPU-resident KV the step reads is every layer's
 // pool (each layer attends its own KV once per step), so the working set is layers x the K and V rows of all
-// `entries` (every KV head; one layer for a one-layer model such as an attention_only study). When it fits in
-// cpu.llc_bytes (> 0), the tasks are marked llc_resident. Assumes nothing else competes for the cache and that
-// the pools stay resident from one step to the next (what a steady decode loop with a fitting set sees);
-// selection reads of a sparse step touch less than the whole pool, but a pool that does not fit is evicted
-// anyway, so the whole pool is what must fit.
+// `entries` (every KV head; one layer for a one-layer model such as an attention_only study). The share of the
+// reads the cache serves is cpu.llc_bytes / that working set, at most 1 (0 without cpu.llc_bytes): rows drawn
+// anywhere in a set that the cache holds a part of hit with that probability when the cache keeps what earlier
+// steps read (a steady decode loop). cpu.llc_bytes is then the cache the KV effectively gets, which other data
+// and other tenants make smaller than the datasheet's; `hgca validate fit` fits it.
 double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_t>& entries);
-bool step_fits_llc(const StrategyContext& ctx, const std::vector<int64_t>& entries);
+double step_llc_hit(const StrategyContext& ctx, const std::vector<int64_t>& entries);
 
 // Sparse attention (with its selection work) of one layer for every sequence, appended as tasks to the
 // cpu_batch most recently added to `g`. cpu_entries[i]: CPU-resident entries of sequence i.

@@ -1,5 +1,6 @@
-#include "sim/validation/host_fit.hpp"
+#include "sim/validation/step_fit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -7,42 +8,56 @@
 
 namespace hgca::validation {
 
-const char* to_string(HostParam p) {
-  switch (p) {
-    case HostParam::FrameworkOp: return "host.framework_op";
-    case HostParam::FrameworkStep: return "host.framework_step";
-    case HostParam::Sync: return "host.sync";
-    case HostParam::CpuLlcBandwidthFactor: return "cpu.llc_bandwidth_factor";
-  }
-  return "?";
+const std::vector<FitParam>& fittable_params() {
+  // Durations: a log grid from 1 ns (a per-row cost) to 2 ms (a host step), and 0.
+  constexpr double kMin = 1e-9, kMax = 2e-3;
+  static const std::vector<FitParam> all = [] {
+    std::vector<FitParam> ps;
+    auto duration = [&](const char* name, std::function<double&(HardwareProfile&)> f) {
+      ps.push_back({name, kMin, kMax, true, FitParam::Kind::Duration, std::move(f)});
+    };
+    duration("host.framework_op", [](HardwareProfile& h) -> double& { return h.host.framework_op_s; });
+    duration("host.framework_step", [](HardwareProfile& h) -> double& { return h.host.framework_step_s; });
+    // host.sync > 0 switches the blocking host on, whatever its size (0 keeps the host that never blocks).
+    duration("host.sync", [](HardwareProfile& h) -> double& { return h.host.sync_s; });
+    // The cache the KV effectively gets (other data and tenants share it): 1 MiB to 4 GiB.
+    ps.push_back({"cpu.llc_bytes", 1024.0 * 1024, 4.0 * 1024 * 1024 * 1024, false, FitParam::Kind::Bytes,
+                  [](HardwareProfile& h) -> double& { return h.cpu.llc_bytes; }});
+    ps.push_back({"cpu.llc_bandwidth_factor", 1, 64, false, FitParam::Kind::Number,
+                  [](HardwareProfile& h) -> double& { return h.cpu.llc_bandwidth_factor; },
+                  [](const HardwareProfile& h) {
+                    return h.cpu.llc_bytes > 0 ? std::string()
+                                               : std::string("the base profile sets no cpu.llc_bytes, so it does nothing");
+                  }});
+    ps.push_back({"cpu.gather_efficiency", 0.05, 1, false, FitParam::Kind::Number,
+                  [](HardwareProfile& h) -> double& { return h.cpu.gather_efficiency; }});
+    duration("cpu.row_cost", [](HardwareProfile& h) -> double& { return h.cpu.row_cost_s; });
+    duration("cpu.task_overhead", [](HardwareProfile& h) -> double& { return h.cpu.task_overhead_s; });
+    duration("cpu.wakeup", [](HardwareProfile& h) -> double& { return h.cpu.wakeup_s; });
+    duration("pcie.d2h.latency", [](HardwareProfile& h) -> double& { return h.pcie.d2h.latency_s; });
+    duration("pcie.h2d.latency", [](HardwareProfile& h) -> double& { return h.pcie.h2d.latency_s; });
+    duration("gpu.vector_fixed", [](HardwareProfile& h) -> double& { return h.gpu.vector_fixed_s; });
+    duration("gpu.attention_fixed", [](HardwareProfile& h) -> double& { return h.gpu.attention_fixed_s; });
+    duration("gpu.kernel_launch", [](HardwareProfile& h) -> double& { return h.gpu.kernel_launch_s; });
+    return ps;
+  }();
+  return all;
 }
 
-double& param_value(HardwareProfile& hw, HostParam p) {
-  switch (p) {
-    case HostParam::FrameworkOp: return hw.host.framework_op_s;
-    case HostParam::FrameworkStep: return hw.host.framework_step_s;
-    case HostParam::CpuLlcBandwidthFactor: return hw.cpu.llc_bandwidth_factor;
-    case HostParam::Sync: break;
-  }
-  return hw.host.sync_s;
-}
-
-std::vector<HostParam> parse_host_params(const std::string& list) {
-  constexpr HostParam all[] = {HostParam::FrameworkOp, HostParam::FrameworkStep, HostParam::Sync,
-                               HostParam::CpuLlcBandwidthFactor};
-  std::vector<HostParam> out;
+std::vector<FitParam> parse_fit_params(const std::string& list) {
+  std::vector<FitParam> out;
   std::stringstream in(list);
   for (std::string name; std::getline(in, name, ',');) {
-    const HostParam* found = nullptr;
-    for (const HostParam& p : all) {
-      const std::string full = to_string(p);
-      if (name == full || (full.rfind("host.", 0) == 0 && name == full.substr(5))) found = &p;
+    const FitParam* found = nullptr;
+    for (const FitParam& p : fittable_params())
+      if (name == p.name || (p.name.rfind("host.", 0) == 0 && name == p.name.substr(5))) found = &p;
+    if (!found) {
+      std::string names;
+      for (const FitParam& p : fittable_params()) names += (names.empty() ? "" : ", ") + p.name;
+      throw std::runtime_error("--params: '" + name + "' is not a fittable parameter; expected some of " + names);
     }
-    if (!found)
-      throw std::runtime_error("--params: '" + name +
-                               "' is not host.framework_op, host.framework_step, host.sync or cpu.llc_bandwidth_factor");
-    for (HostParam q : out)
-      if (q == *found) throw std::runtime_error("--params: '" + name + "' given twice");
+    for (const FitParam& q : out)
+      if (q.name == found->name) throw std::runtime_error("--params: '" + name + "' given twice");
     out.push_back(*found);
   }
   if (out.empty()) throw std::runtime_error("--params: expected a list such as framework_op,framework_step,sync");
@@ -53,16 +68,21 @@ namespace {
 
 class Objective {
  public:
-  Objective(const std::vector<MeasuredRow>& rows, const HostFitOptions& o, const LoadOptions& l)
+  Objective(const std::vector<MeasuredRow>& rows, const StepFitOptions& o, const LoadOptions& l)
       : rows_(rows), opts_(o), load_(l) {}
   double operator()(const HardwareProfile& hw) {
     ++evaluations;
-    const std::vector<PredictedRow> pred = predict_rows(rows_, hw, load_, opts_.jobs, /*phases=*/false);
+    const bool phases = opts_.phase_weight > 0;
+    const std::vector<PredictedRow> pred = predict_rows(rows_, hw, load_, opts_.jobs, phases);
     double sum = 0;
     int n = 0;
     for (const PredictedRow& r : pred)
       if (r.feasible) {
         sum += r.error * r.error;
+        if (phases) {
+          const double e = phase_error(r.predicted_phases.cpu_attention_ms, r.measured.phases.cpu_attention_ms);
+          if (std::isfinite(e)) sum += opts_.phase_weight * e * e;
+        }
         ++n;
       }
     if (n == 0) throw std::runtime_error("validate fit: no fit row has a prediction (every one is infeasible)");
@@ -72,7 +92,7 @@ class Objective {
 
  private:
   const std::vector<MeasuredRow>& rows_;
-  const HostFitOptions& opts_;
+  const StepFitOptions& opts_;
   const LoadOptions& load_;
 };
 
@@ -103,59 +123,49 @@ double golden_log(F&& f, double a, double b, double x0, double f0, double& best_
 
 }  // namespace
 
-HostFit fit_host(const std::vector<MeasuredRow>& rows, const HardwareProfile& base, const HostFitOptions& opts,
-                 const LoadOptions& load) {
+StepFit fit_to_steps(const std::vector<MeasuredRow>& rows, const HardwareProfile& base, const StepFitOptions& opts,
+                     const LoadOptions& load) {
   // Holdout rows go no further than this line.
   std::vector<MeasuredRow> fit_rows;
   for (const MeasuredRow& r : rows)
     if (r.point.role == PointRole::Fit) fit_rows.push_back(r);
   if (fit_rows.empty()) throw std::runtime_error("validate fit: the table has no role=fit row");
   if (opts.params.empty()) throw std::runtime_error("validate fit: no parameter to fit");
-  if (!(opts.min_s > 0 && opts.max_s > opts.min_s && opts.grid_points >= 3))
-    throw std::runtime_error("validate fit: bad search range");
-
-  for (HostParam p : opts.params)
-    if (p == HostParam::CpuLlcBandwidthFactor && !(base.cpu.llc_bytes > 0))
-      throw std::runtime_error("validate fit: cpu.llc_bandwidth_factor has no effect: the base profile sets no cpu.llc_bytes");
-  if (!(opts.min_factor > 0 && opts.max_factor > opts.min_factor))
-    throw std::runtime_error("validate fit: bad search range for cpu.llc_bandwidth_factor");
-
-  // Per parameter: its log grid's range and whether 0 is a candidate (a host term may vanish; a cache read
-  // speed-up of 0 means nothing).
-  struct Range {
-    double lo, hi;
-    bool zero;
-  };
-  auto range = [&](HostParam p) {
-    return p == HostParam::CpuLlcBandwidthFactor ? Range{opts.min_factor, opts.max_factor, false}
-                                                 : Range{opts.min_s, opts.max_s, true};
-  };
-  auto grid_of = [&](const Range& r) {
+  if (opts.grid_points < 3) throw std::runtime_error("validate fit: at least 3 grid points are needed");
+  if (!(opts.phase_weight >= 0 && std::isfinite(opts.phase_weight)))
+    throw std::runtime_error("validate fit: the phase weight must be a number >= 0");
+  for (const FitParam& p : opts.params) {
+    if (!(p.lo > 0 && p.hi > p.lo)) throw std::runtime_error("validate fit: bad search range for " + p.name);
+    if (p.inert)
+      if (const std::string why = p.inert(base); !why.empty())
+        throw std::runtime_error("validate fit: " + p.name + " has no effect: " + why);
+  }
+  auto grid_of = [&](const FitParam& p) {
     std::vector<double> grid;
-    if (r.zero) grid.push_back(0.0);
-    const double lmin = std::log(r.lo), lmax = std::log(r.hi);
+    if (p.zero) grid.push_back(0.0);
+    const double lmin = std::log(p.lo), lmax = std::log(p.hi);
     for (int i = 0; i < opts.grid_points; ++i) grid.push_back(std::exp(lmin + (lmax - lmin) * i / (opts.grid_points - 1)));
     return grid;
   };
+  auto value = [](HardwareProfile hw, const FitParam& p) { return p.field(hw); };
 
   Objective f(fit_rows, opts, load);
   HardwareProfile cur = base;
   double cur_f = f(cur);
-  auto with = [&](HardwareProfile hw, HostParam p, double x) {
-    param_value(hw, p) = x;
+  auto with = [&](HardwareProfile hw, const FitParam& p, double x) {
+    p.field(hw) = x;
     return hw;
   };
   for (int round = 0; round < opts.max_rounds; ++round) {
-    HardwareProfile round_start = cur;  // non-const: param_value gives a reference
+    const HardwareProfile round_start = cur;
     const double round_f = cur_f;
-    for (HostParam p : opts.params) {
-      const Range r = range(p);
-      const double x0 = param_value(cur, p);
+    for (const FitParam& p : opts.params) {
+      const double x0 = p.field(cur);
       double best_x = x0, best_f = cur_f, lo = 0, hi = 0;
       if (round == 0 || x0 <= 0) {
-        // The whole grid; the best point's neighbours bracket the refinement (the smallest positive value, the
-        // range's low end, when 0 or that end is best). Ties keep the smaller value (the grid ascends, < is strict).
-        const std::vector<double> grid = grid_of(r);
+        // The whole grid; the best point's neighbours bracket the refinement (the range's low end when 0 or
+        // that end is best). Ties keep the smaller value (the grid ascends, < is strict).
+        const std::vector<double> grid = grid_of(p);
         std::size_t best_i = 0;
         double grid_f = std::numeric_limits<double>::infinity();
         for (std::size_t i = 0; i < grid.size(); ++i) {
@@ -163,17 +173,20 @@ HostFit fit_host(const std::vector<MeasuredRow>& rows, const HardwareProfile& ba
           if (fi < grid_f) grid_f = fi, best_i = i;
         }
         if (grid_f < best_f) best_f = grid_f, best_x = grid[best_i];
-        lo = grid[best_i] <= r.lo || best_i == 0 ? r.lo : grid[best_i - 1];
-        hi = best_i + 1 < grid.size() ? grid[best_i + 1] : r.hi * 2;
-      } else {  // later rounds: a local bracket around the current value, never below the range's low end (0 or
-        lo = std::max(x0 / 2, r.lo);  // >= min_s: host.sync > 0 switches the blocking host on, whatever its size)
-        hi = std::max(x0 * 2, 2 * r.lo);
+        lo = grid[best_i] <= p.lo || best_i == 0 ? p.lo : grid[best_i - 1];
+        hi = best_i + 1 < grid.size() ? grid[best_i + 1] : p.hi;
+      } else {  // later rounds: a local bracket around the current value, inside the range
+        lo = std::max(x0 / 2, p.lo);
+        hi = std::min(x0 * 2, p.hi);
       }
-      double gf = best_f;
-      const double gx = golden_log([&](double x) { return f(with(cur, p, x)); }, std::log(lo), std::log(hi), best_x, best_f, gf);
-      if (gf < best_f) best_f = gf, best_x = gx;
+      if (hi > lo) {
+        double gf = best_f;
+        const double gx = golden_log([&](double x) { return f(with(cur, p, x)); }, std::log(lo), std::log(hi), best_x,
+                                     best_f, gf);
+        if (gf < best_f) best_f = gf, best_x = gx;
+      }
       if (best_f < cur_f) {  // never worse than before
-        param_value(cur, p) = best_x;
+        p.field(cur) = best_x;
         cur_f = best_f;
       }
     }
@@ -181,19 +194,17 @@ HostFit fit_host(const std::vector<MeasuredRow>& rows, const HardwareProfile& ba
     // repeat the round's whole move once and keep it if it is better.
     if (opts.params.size() > 1) {
       HardwareProfile jump = cur;
-      for (HostParam p : opts.params) {
-        const Range r = range(p);
-        const double x = 2 * param_value(cur, p) - param_value(round_start, p);
-        param_value(jump, p) = x >= r.lo ? x : r.zero ? 0.0 : r.lo;
+      for (const FitParam& p : opts.params) {
+        const double x = 2 * value(cur, p) - value(round_start, p);
+        p.field(jump) = x >= p.lo ? std::min(x, p.hi) : p.zero ? 0.0 : p.lo;
       }
       const double fj = f(jump);
       if (fj < cur_f) cur = jump, cur_f = fj;
     }
     if (round_f - cur_f <= 1e-9 * round_f + 1e-15) break;  // converged
   }
-  HostFit out;
+  StepFit out;
   out.profile = cur;
-  out.host = cur.host;
   out.objective = cur_f;
   out.fit_rows = static_cast<int>(fit_rows.size());
   out.rows = predict_rows(fit_rows, cur, load, opts.jobs);

@@ -39,7 +39,7 @@ HardwareProfile truth() {
   h.cpu.task_overhead_s = 1.5e-6;
   h.cpu.wakeup_s = 4e-6;
   h.cpu.gather_efficiency = 0.6;
-  h.cpu.row_cost_s = 30e-9;
+  h.cpu.row_cost_s = 100e-9;  // binds (over the bandwidth) in the rows with few threads: the latency side of a gather
   return h;
 }
 
@@ -224,7 +224,7 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
   fitted_near("cpu.gather_efficiency", 0.6);
   fitted_near("cpu.task_overhead", 1.5e-6);
   fitted_near("cpu.wakeup", 4e-6);
-  fitted_near("cpu.row_cost", 30e-9);
+  fitted_near("cpu.row_cost", 100e-9);
   // No row is compute-bound on the vector units: kept from base, and said so.
   const ParameterResult& vector = param(fit, "gpu.vector_flops");
   EXPECT_FALSE(vector.fitted);
@@ -257,7 +257,7 @@ TEST(Fit, GivenListRowsDetermineRowCostOverheadsAndBandwidth) {
   options.hold = {"cpu.flops_per_core"};
   const FitResult fit = fit_profile(base(), timed(rows, t), options);
   for (const auto& [key, expected] :
-       {std::pair<std::string, double>{"cpu.row_cost", 30e-9}, {"cpu.wakeup", 4e-6}, {"cpu.task_overhead", 1.5e-6},
+       {std::pair<std::string, double>{"cpu.row_cost", 100e-9}, {"cpu.wakeup", 4e-6}, {"cpu.task_overhead", 1.5e-6},
         {"cpu.gather_efficiency", 0.6}, {"cpu.bandwidth_by_threads.4", 40e9}, {"cpu.bandwidth_by_threads.8", 75e9},
         {"cpu.bandwidth_by_threads.16", 100e9}}) {
     const ParameterResult& p = param(fit, key);

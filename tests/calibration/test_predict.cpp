@@ -2,6 +2,8 @@
 // (docs/DESIGN.md, docs/CALIBRATION.md): what the fit sees is what a simulation of that primitive gives.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sim/calibration/predict.hpp"
 #include "tests/support/fixtures.hpp"
 
@@ -139,16 +141,16 @@ TEST(Predict, GivenListsPayRowsAndBytesButNoSelection) {
   hw.cpu.wakeup_s = 5e-6;
   hw.cpu.task_overhead_s = 1e-6;
   hw.cpu.gather_efficiency = 0.5;  // scattered rows at 5 GB/s per core
-  hw.cpu.row_cost_s = 20e-9;
+  hw.cpu.row_cost_s = 100e-9;  // per row a core waits on: 100 rows take 10 us however free DRAM is
   // 2 sequences x 4 query heads (2 KV heads) of 64-dim fp16, each query head attending its own 100 entries
   // (256 B of K and V each) out of 1000, on 2 threads.
   Measurement m = attention(Primitive::CpuAttention, 2, 4, 2, 1000, 64);
   m.threads = 2;
   m.method = CpuAttentionMethod::Given;
   m.selected = 100;
-  // Per query head: 8 equal tasks, 4 per core in lockstep; each pays the overhead, 100 rows' cost, and reads
-  // 100 x 256 B at 5 GB/s. Wake-up once per core at the start. No key is scanned.
-  const double head_task = 1e-6 + 100 * 20e-9 + 100 * 256.0 / 5e9;
+  // Per query head: 8 equal tasks, 4 per core in lockstep; each pays the overhead, then the longer of 100 rows'
+  // latency and reading 100 x 256 B at 5 GB/s (they overlap). Wake-up once per core at the start. No key is scanned.
+  const double head_task = 1e-6 + std::max(100 * 100e-9, 100 * 256.0 / 5e9);
   EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 4 * head_task, kTol);
   // Per KV head, lists that barely overlap (200 listed, about 190 distinct): run as per-head tasks, as the
   // CPU kernels do (kernels/cpu/sparse_attention.cpp), so the same time.
@@ -157,13 +159,15 @@ TEST(Predict, GivenListsPayRowsAndBytesButNoSelection) {
   // Lists that overlap (800 of 1000 each: 1600 listed, about 960 distinct): 4 group tasks, 2 per core, each
   // reading both heads' rows.
   m.selected = 800;
-  const double group_task = 1e-6 + 1600 * 20e-9 + 1600 * 256.0 / 5e9;
+  const double group_task = 1e-6 + std::max(1600 * 100e-9, 1600 * 256.0 / 5e9);
   EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 2 * group_task, kTol);
   m.selected = 100;
-  // The same lists found by a key scan cost the scan on top (every key, 1000 x 64 x 2 B, streamed at 10 GB/s).
+  // The same lists found by a key scan cost the scan on top (every key, 1000 x 64 x 2 B, streamed at 10 GB/s):
+  // the reads now outlast the rows' latency.
   m.method = CpuAttentionMethod::KeyScan;
   m.task = CpuTaskGranularity::Head;
-  EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 4 * (head_task + 1000.0 * 64 * 2 / 10e9), kTol);
+  EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 4 * (1e-6 + std::max(100 * 100e-9, 1000.0 * 64 * 2 / 10e9 + 100 * 256.0 / 5e9)),
+              kTol);
   // Streamed rows (dense attention) pay no row cost: the prefetcher hides their misses.
   m.method = CpuAttentionMethod::Dense;
   EXPECT_NEAR(predict_seconds(hw, m), 5e-6 + 4 * (1e-6 + 1000.0 * 256 / 10e9), kTol);

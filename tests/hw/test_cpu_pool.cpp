@@ -61,7 +61,7 @@ TEST(CpuPool, CacheResidentReadRunsLlcFactorTimesFaster) {
   r.hw.cpu.llc_bandwidth_factor = 4;
   r.hw.cpu.gather_efficiency = 0.5;
   CpuTask t{1e9, 0.5e9, 0};
-  t.llc_resident = true;
+  t.llc_hit = 1;
   r.g.cpu_batch(0, "batch", 0);
   r.g.cpu_task(t);
   // (1 GB + 0.5 GB / 0.5) / 4 = 0.5 GB of DRAM-equivalent reads at 10 GB/s.
@@ -74,7 +74,7 @@ TEST(CpuPool, CacheResidentReaderHoldsItsShareForLessTime) {
   r.hw.cpu.llc_bytes = 300e6;
   r.hw.cpu.llc_bandwidth_factor = 4;
   CpuTask cached{2e9, 0, 0};
-  cached.llc_resident = true;
+  cached.llc_hit = 1;
   r.g.cpu_batch(0, "batch", 0);
   r.g.cpu_task(cached);
   r.g.cpu_task(CpuTask{1e9, 0, 0});
@@ -83,12 +83,52 @@ TEST(CpuPool, CacheResidentReaderHoldsItsShareForLessTime) {
   EXPECT_NEAR(r.run(2), 0.0625 + 0.05, 1e-11);
 }
 
+TEST(CpuPool, PartialHitsCostTheirShareOfCacheAndDram) {
+  Rig r;
+  r.hw.cpu.llc_bytes = 300e6;
+  r.hw.cpu.llc_bandwidth_factor = 4;
+  CpuTask t{1e9, 0, 0};
+  t.llc_hit = 0.5;
+  r.g.cpu_batch(0, "batch", 0);
+  r.g.cpu_task(t);
+  // Half the bytes from DRAM (0.5 GB), half from the cache (0.5 GB / 4): 0.625 GB at 10 GB/s.
+  EXPECT_NEAR(r.run(4), 0.0625, 1e-11);
+}
+
+// cpu.row_cost is the latency side of a gather: a floor from the start of the read, overlapping it.
+TEST(CpuPool, RowLatencyBindsAloneAndOverlapsTheSharedBandwidth) {
+  Rig one;
+  one.hw.cpu.row_cost_s = 1e-6;
+  one.hw.cpu.gather_efficiency = 1;
+  CpuTask t{0, 1e8, 0, 1e5};  // 100 MB in 1e5 rows: 0.01 s at 10 GB/s, 0.1 s of row latency
+  one.g.cpu_batch(0, "batch", 0);
+  one.g.cpu_task(t);
+  EXPECT_NEAR(one.run(4), 0.1, 1e-9);
+  Rig many;
+  many.hw.cpu.bandwidth_by_threads = {{1, 10e9}, {4, 10e9}};  // four readers share 10 GB/s
+  many.hw.cpu.row_cost_s = 1e-7;
+  many.hw.cpu.gather_efficiency = 1;
+  many.g.cpu_batch(0, "batch", 0);
+  for (int i = 0; i < 4; ++i) many.g.cpu_task(CpuTask{0, 1e9, 0, 1e5});
+  // Each reads 1 GB at 2.5 GB/s (0.4 s); 1e5 rows x 0.1 us = 0.01 s hides under it (no sum: 0.41 would be).
+  EXPECT_NEAR(many.run(4), 0.4, 1e-9);
+  Rig cached;
+  cached.hw.cpu.row_cost_s = 1e-6;
+  cached.hw.cpu.llc_bytes = 300e6;
+  cached.hw.cpu.llc_bandwidth_factor = 4;
+  CpuTask c{0, 1e8, 0, 1e5};
+  c.llc_hit = 1;
+  cached.g.cpu_batch(0, "batch", 0);
+  cached.g.cpu_task(c);
+  EXPECT_NEAR(cached.run(4), 0.025, 1e-9);  // a hit is a short miss: the row latency / 4 as well
+}
+
 TEST(CpuPool, NoCacheModelIgnoresTheResidentMark) {
   Rig r;
   r.hw.cpu.llc_bytes = 0;
   r.hw.cpu.llc_bandwidth_factor = 4;
   CpuTask t{1e9, 0, 0};
-  t.llc_resident = true;
+  t.llc_hit = 1;
   r.g.cpu_batch(0, "batch", 0);
   r.g.cpu_task(t);
   EXPECT_NEAR(r.run(4), 0.1, 1e-11);

@@ -1,6 +1,6 @@
 // The last-level-cache rule for a step's CPU attention tasks: the working set is the CPU-resident K and V rows
-// of every layer the step attends (each layer reads its own pool once per step), and the tasks are marked
-// cache-resident exactly when it fits in cpu.llc_bytes.
+// of every layer the step attends (each layer reads its own pool once per step), and every task's hit share is
+// cpu.llc_bytes / that working set, at most 1.
 #include <gtest/gtest.h>
 
 #include "sim/hw/op_graph.hpp"
@@ -25,37 +25,39 @@ Experiment step_experiment(int layers, double llc_bytes) {
   return e;
 }
 
-// The decode step's CPU tasks: how many, and how many are marked cache-resident.
-std::pair<int, int> step_tasks(const Experiment& e) {
+// The decode step's CPU tasks: how many, and every task's hit share (all tasks of a step get the same).
+std::pair<int, std::vector<double>> step_tasks(const Experiment& e) {
   const StepGraph g = test::decode_step_graph(e);  // 4 sequences at 1668 + 1 tokens
-  int resident = 0;
-  for (const CpuTask& t : g.tasks()) resident += t.llc_resident;
-  return {static_cast<int>(g.tasks().size()), resident};
+  std::vector<double> hits;
+  for (const CpuTask& t : g.tasks()) hits.push_back(t.llc_hit);
+  return {static_cast<int>(g.tasks().size()), hits};
 }
 
-TEST(LlcWorkingSet, OneLayerPoolFitsOrNot) {
-  const auto [n_fit, r_fit] = step_tasks(step_experiment(1, kLayerPool));  // exactly the pool: fits
+TEST(LlcWorkingSet, HitShareIsTheCacheOverTheOneLayerPool) {
+  const auto [n_fit, h_fit] = step_tasks(step_experiment(1, kLayerPool));  // exactly the pool: every read hits
   EXPECT_GT(n_fit, 0);
-  EXPECT_EQ(r_fit, n_fit);
-  const auto [n_big, r_big] = step_tasks(step_experiment(1, kLayerPool - 1));
-  EXPECT_GT(n_big, 0);
-  EXPECT_EQ(r_big, 0);
+  for (double h : h_fit) EXPECT_EQ(h, 1.0);
+  const auto [n_big, h_big] = step_tasks(step_experiment(1, 2 * kLayerPool));  // roomier: still 1, never more
+  for (double h : h_big) EXPECT_EQ(h, 1.0);
+  const auto [n_small, h_small] = step_tasks(step_experiment(1, kLayerPool / 4));
+  EXPECT_EQ(n_small, n_fit);
+  for (double h : h_small) EXPECT_DOUBLE_EQ(h, 0.25);
 }
 
-TEST(LlcWorkingSet, AllLayersOfTheStepMustFit) {
-  // One layer's pool fits in 2 pools' worth of cache, four layers' do not: each layer reads its own pool.
-  const auto [n4, r4] = step_tasks(step_experiment(4, 2 * kLayerPool));
+TEST(LlcWorkingSet, AllLayersOfTheStepShareTheCache) {
+  // Each layer reads its own pool: four layers' pools in two pools' worth of cache hit half the time.
+  const auto [n4, h4] = step_tasks(step_experiment(4, 2 * kLayerPool));
   EXPECT_GT(n4, 0);
-  EXPECT_EQ(r4, 0);
-  const auto [n4_fit, r4_fit] = step_tasks(step_experiment(4, 4 * kLayerPool));
-  EXPECT_EQ(r4_fit, n4_fit);
+  for (double h : h4) EXPECT_DOUBLE_EQ(h, 0.5);
+  const auto [n4_fit, h4_fit] = step_tasks(step_experiment(4, 4 * kLayerPool));
   EXPECT_EQ(n4_fit, n4);
+  for (double h : h4_fit) EXPECT_EQ(h, 1.0);
 }
 
 TEST(LlcWorkingSet, NoCacheModelMarksNothing) {
-  const auto [n, r] = step_tasks(step_experiment(1, 0));
+  const auto [n, h] = step_tasks(step_experiment(1, 0));
   EXPECT_GT(n, 0);
-  EXPECT_EQ(r, 0);
+  for (double x : h) EXPECT_EQ(x, 0.0);
 }
 
 TEST(LlcWorkingSet, DenseTasksUseTheSameRule) {
@@ -66,7 +68,7 @@ TEST(LlcWorkingSet, DenseTasksUseTheSameRule) {
   const std::vector<int64_t> entries{1000, 0, 3000};
   // 2 layers x 4000 tokens x 2 KV heads x 512 B
   EXPECT_DOUBLE_EQ(step_cpu_working_set(ctx, entries), 2.0 * 4000 * 2 * 512);
-  for (double llc : {2.0 * 4000 * 2 * 512, 2.0 * 4000 * 2 * 512 - 1}) {
+  for (double llc : {2.0 * 4000 * 2 * 512, 4000.0 * 2 * 512}) {
     Experiment e2 = e;
     e2.hardware.cpu.llc_bytes = llc;
     const StrategyContext ctx2{e2, c, sel};
@@ -74,7 +76,7 @@ TEST(LlcWorkingSet, DenseTasksUseTheSameRule) {
     g.cpu_batch(0, "attention", 0);
     add_dense_attention_tasks(g, ctx2, entries);
     ASSERT_FALSE(g.tasks().empty());
-    for (const CpuTask& t : g.tasks()) EXPECT_EQ(t.llc_resident, llc >= 2.0 * 4000 * 2 * 512);
+    for (const CpuTask& t : g.tasks()) EXPECT_DOUBLE_EQ(t.llc_hit, llc / (2.0 * 4000 * 2 * 512));
   }
 }
 

@@ -10,7 +10,7 @@
 
 #include "sim/config/loader.hpp"
 #include "sim/config/yaml_writer.hpp"
-#include "sim/validation/host_fit.hpp"
+#include "sim/validation/step_fit.hpp"
 #include "sim/validation/measured_table.hpp"
 #include "sim/validation/prediction.hpp"
 
@@ -122,32 +122,32 @@ std::vector<MeasuredRow> synthetic_rows(const HardwareProfile& truth) {
   return rows;
 }
 
-TEST(HostFit, RecoversKnownValuesFromSimulatedRows) {
+TEST(StepFit, RecoversKnownValuesFromSimulatedRows) {
   const HardwareProfile base = load_hardware(kSource + "/configs/hw/device-h100.yaml");
   HardwareProfile truth = base;
   truth.host.framework_step_s = 40e-6;
   truth.host.sync_s = 7e-6;
   const auto rows = synthetic_rows(truth);
-  HostFitOptions o;
-  o.params = {HostParam::FrameworkStep, HostParam::Sync};
+  StepFitOptions o;
+  o.params = parse_fit_params("framework_step,sync");
   o.jobs = 2;
-  const HostFit fit = fit_host(rows, base, o);
-  EXPECT_NEAR(fit.host.framework_step_s, 40e-6, 0.02 * 40e-6);
-  EXPECT_NEAR(fit.host.sync_s, 7e-6, 0.02 * 7e-6);
-  EXPECT_EQ(fit.host.framework_op_s, base.host.framework_op_s);  // not fitted: unchanged
+  const StepFit fit = fit_to_steps(rows, base, o);
+  EXPECT_NEAR(fit.profile.host.framework_step_s, 40e-6, 0.02 * 40e-6);
+  EXPECT_NEAR(fit.profile.host.sync_s, 7e-6, 0.02 * 7e-6);
+  EXPECT_EQ(fit.profile.host.framework_op_s, base.host.framework_op_s);  // not fitted: unchanged
   EXPECT_EQ(fit.fit_rows, static_cast<int>(rows.size()));
   for (const PredictedRow& r : fit.rows) EXPECT_LT(std::abs(r.error), 0.01) << r.measured.point.id;
 }
 
-TEST(HostFit, NeverReadsHoldoutRows) {
+TEST(StepFit, NeverReadsHoldoutRows) {
   const HardwareProfile base = load_hardware(kSource + "/configs/hw/device-h100.yaml");
   HardwareProfile truth = base;
   truth.host.sync_s = 12e-6;
   std::vector<MeasuredRow> rows = synthetic_rows(truth);
-  HostFitOptions o;
-  o.params = {HostParam::Sync};
+  StepFitOptions o;
+  o.params = parse_fit_params("sync");
   o.jobs = 2;
-  const HostFit clean = fit_host(rows, base, o);
+  const StepFit clean = fit_to_steps(rows, base, o);
   // Absurd holdout rows: huge and tiny times, and one the simulator cannot even describe (unknown model).
   for (int i = 0; i < 3; ++i) {
     MeasuredRow h = rows[static_cast<std::size_t>(i)];
@@ -160,30 +160,30 @@ TEST(HostFit, NeverReadsHoldoutRows) {
     }
     rows.push_back(h);
   }
-  const HostFit with_holdout = fit_host(rows, base, o);
-  EXPECT_EQ(with_holdout.host.sync_s, clean.host.sync_s);
+  const StepFit with_holdout = fit_to_steps(rows, base, o);
+  EXPECT_EQ(with_holdout.profile.host.sync_s, clean.profile.host.sync_s);
   EXPECT_EQ(with_holdout.objective, clean.objective);
   EXPECT_EQ(with_holdout.fit_rows, clean.fit_rows);
-  EXPECT_NEAR(clean.host.sync_s, 12e-6, 0.02 * 12e-6);
+  EXPECT_NEAR(clean.profile.host.sync_s, 12e-6, 0.02 * 12e-6);
   for (MeasuredRow& r : rows) r.point.role = PointRole::Holdout;
-  EXPECT_THROW(fit_host(rows, base, o), std::runtime_error);  // no fit row at all
+  EXPECT_THROW(fit_to_steps(rows, base, o), std::runtime_error);  // no fit row at all
 }
 
 // cpu.llc_bandwidth_factor: rows whose pools fit in the cache (the small table's rows 0, 1 and 4 hold 15-251 MB of
 // CPU-resident KV, under 300 MiB; row 2 holds 470 MB) simulated with a known factor; the fit, started at 1,
 // recovers it, and absurd holdout rows change nothing.
-TEST(HostFit, RecoversTheCacheFactorAndNeverReadsHoldoutRows) {
+TEST(StepFit, RecoversTheCacheFactorAndNeverReadsHoldoutRows) {
   HardwareProfile base = load_hardware(kSource + "/configs/hw/device-h100.yaml");
   base.cpu.llc_bytes = 300.0 * 1024 * 1024;
   HardwareProfile truth = base;
   truth.cpu.llc_bandwidth_factor = 2.5;
   std::vector<MeasuredRow> rows = synthetic_rows(truth);
-  HostFitOptions o;
-  o.params = {HostParam::CpuLlcBandwidthFactor};
+  StepFitOptions o;
+  o.params = parse_fit_params("cpu.llc_bandwidth_factor");
   o.jobs = 2;
-  const HostFit clean = fit_host(rows, base, o);
+  const StepFit clean = fit_to_steps(rows, base, o);
   EXPECT_NEAR(clean.profile.cpu.llc_bandwidth_factor, 2.5, 0.02 * 2.5);
-  EXPECT_EQ(clean.host.sync_s, base.host.sync_s);  // not fitted: unchanged
+  EXPECT_EQ(clean.profile.host.sync_s, base.host.sync_s);  // not fitted: unchanged
   for (const PredictedRow& r : clean.rows) EXPECT_LT(std::abs(r.error), 0.01) << r.measured.point.id;
   for (int i = 0; i < 2; ++i) {
     MeasuredRow h = rows[static_cast<std::size_t>(i)];
@@ -192,23 +192,67 @@ TEST(HostFit, RecoversTheCacheFactorAndNeverReadsHoldoutRows) {
     h.total_ms = i == 0 ? 1e6 : 1e-9;
     rows.push_back(h);
   }
-  const HostFit with_holdout = fit_host(rows, base, o);
+  const StepFit with_holdout = fit_to_steps(rows, base, o);
   EXPECT_EQ(with_holdout.profile.cpu.llc_bandwidth_factor, clean.profile.cpu.llc_bandwidth_factor);
   EXPECT_EQ(with_holdout.objective, clean.objective);
   // Without a cache size the factor does nothing: refused rather than fitted to noise.
   base.cpu.llc_bytes = 0;
-  EXPECT_THROW(fit_host(rows, base, o), std::runtime_error);
+  EXPECT_THROW(fit_to_steps(rows, base, o), std::runtime_error);
 }
 
-TEST(HostFit, ParsesTheParameterList) {
-  EXPECT_EQ(parse_host_params("host.sync,cpu.llc_bandwidth_factor"),
-            (std::vector<HostParam>{HostParam::Sync, HostParam::CpuLlcBandwidthFactor}));
-  EXPECT_THROW(parse_host_params("llc_bandwidth_factor"), std::runtime_error);
-  EXPECT_EQ(parse_host_params("sync").size(), 1u);
-  EXPECT_EQ(parse_host_params("framework_op,framework_step,sync").size(), 3u);
-  EXPECT_THROW(parse_host_params("sync,sync"), std::runtime_error);
-  EXPECT_THROW(parse_host_params("latency"), std::runtime_error);
-  EXPECT_THROW(parse_host_params(""), std::runtime_error);
+TEST(StepFit, ParsesTheParameterList) {
+  const auto two = parse_fit_params("host.sync,cpu.llc_bandwidth_factor");
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].name, "host.sync");
+  EXPECT_EQ(two[1].name, "cpu.llc_bandwidth_factor");
+  EXPECT_THROW(parse_fit_params("llc_bandwidth_factor"), std::runtime_error);
+  EXPECT_EQ(parse_fit_params("sync").size(), 1u);
+  EXPECT_EQ(parse_fit_params("framework_op,framework_step,sync").size(), 3u);
+  EXPECT_EQ(parse_fit_params("cpu.row_cost,cpu.gather_efficiency,pcie.d2h.latency,gpu.vector_fixed").size(), 4u);
+  EXPECT_THROW(parse_fit_params("sync,sync"), std::runtime_error);
+  EXPECT_THROW(parse_fit_params("sync,host.sync"), std::runtime_error);
+  EXPECT_THROW(parse_fit_params("latency"), std::runtime_error);
+  EXPECT_THROW(parse_fit_params(""), std::runtime_error);
+  // Each name reaches the field it names.
+  HardwareProfile hw;
+  for (const FitParam& p : fittable_params()) {
+    HardwareProfile copy = hw;
+    p.field(copy) = 0.123;
+    EXPECT_EQ(p.field(copy), 0.123) << p.name;
+  }
+  EXPECT_EQ(&parse_fit_params("cpu.row_cost")[0].field(hw), &hw.cpu.row_cost_s);
+  EXPECT_EQ(&parse_fit_params("pcie.h2d.latency")[0].field(hw), &hw.pcie.h2d.latency_s);
+}
+
+// CPU attention terms: rows simulated with a known per-row cost and gather efficiency, fitted back from other
+// values, the CPU phase weighted in; holdout rows change nothing.
+TEST(StepFit, RecoversCpuTermsWithThePhaseWeighted) {
+  const HardwareProfile base = load_hardware(kSource + "/configs/hw/device-h100.yaml");
+  HardwareProfile truth = base;
+  truth.cpu.row_cost_s = 100e-9;  // binds in some rows (few threads), not in others: both identifiable
+  truth.cpu.gather_efficiency = 0.6;
+  std::vector<MeasuredRow> rows = synthetic_rows(truth);
+  // The phase timers "measured" by the same simulator.
+  const auto pred = predict_rows(rows, truth, {}, 2, true);
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].phases = pred[i].predicted_phases;
+  StepFitOptions o;
+  o.params = parse_fit_params("cpu.row_cost,cpu.gather_efficiency");
+  o.phase_weight = 1;
+  o.jobs = 2;
+  const StepFit fit = fit_to_steps(rows, base, o);
+  EXPECT_NEAR(fit.profile.cpu.row_cost_s, 100e-9, 0.05 * 100e-9);
+  EXPECT_NEAR(fit.profile.cpu.gather_efficiency, 0.6, 0.05 * 0.6);
+  EXPECT_EQ(fit.profile.cpu.task_overhead_s, base.cpu.task_overhead_s);  // not fitted: unchanged
+  for (const PredictedRow& r : fit.rows) EXPECT_LT(std::abs(r.error), 0.01) << r.measured.point.id;
+  MeasuredRow h = rows[0];
+  h.point.role = PointRole::Holdout;
+  h.point.id = 100;
+  h.total_ms = 1e6;
+  h.phases.cpu_attention_ms = 1e-9;
+  rows.push_back(h);
+  EXPECT_EQ(fit_to_steps(rows, base, o).objective, fit.objective);
+  o.phase_weight = -1;
+  EXPECT_THROW(fit_to_steps(rows, base, o), std::runtime_error);
 }
 
 }  // namespace
