@@ -111,6 +111,10 @@ std::vector<Parameter> parameters_of(const HardwareProfile& hw) {
   ps.push_back({"cpu.wakeup", HardwarePart::Cpu, QuantityKind::Duration, 0, kInf,
                 [](const HardwareProfile& h) { return h.cpu.wakeup_s; },
                 [](HardwareProfile& h, double v) { h.cpu.wakeup_s = v; }});
+  // Separable from the wake-up where rows of the same work run on different thread counts.
+  ps.push_back({"cpu.wakeup_stagger", HardwarePart::Cpu, QuantityKind::Duration, 0, kInf,
+                [](const HardwareProfile& h) { return h.cpu.wakeup_stagger_s; },
+                [](HardwareProfile& h, double v) { h.cpu.wakeup_stagger_s = v; }});
   // Per scattered row: only rows that gather (sparse attention) depend on it; separable from the bandwidth
   // when rows of different sizes (head_dim 64 and 128) and counts (selected) are measured.
   ps.push_back({"cpu.row_cost", HardwarePart::Cpu, QuantityKind::Duration, 0, kInf,

@@ -97,12 +97,15 @@ void print_phase_rows(const std::vector<PredictedRow>& pred) {
 
 int cmd_validate_measure(const Args& args) {
   namespace po = boost::program_options;
-  po::options_description opts("hgca validate measure [--grid FILE.yaml | --preset default|quick] --out measured.csv");
-  std::string grid, preset, out;
+  po::options_description opts(
+      "hgca validate measure [--grid FILE.yaml | --preset default|quick] [--role fit|holdout] --out measured.csv");
+  std::string grid, preset, out, role;
   bool dry_run = false;
   opts.add_options()("help,h", "this help")("grid", po::value(&grid), "grid file (YAML, docs/VALIDATION.md)")(
       "preset", po::value(&preset), "shipped grid: default (86 points, ~3 min) or quick (5 points, a few seconds)")(
       "out", po::value(&out), "measured table to write (CSV, atomically)")(
+      "role", po::value(&role), "only the points of this role: fit (what a calibration measures) or holdout (what "
+                                "only validation measures); default every point")(
       "dry-run", po::bool_switch(&dry_run), "list the grid points and exit (no GPU needed)");
   const po::options_description hidden;
   const po::positional_options_description no_positionals;
@@ -122,6 +125,14 @@ int cmd_validate_measure(const Args& args) {
   } catch (const GridError& e) {
     std::cerr << "hgca validate measure: " << e.what() << "\n";
     return 2;
+  }
+  if (!role.empty()) {
+    if (role != "fit" && role != "holdout") {
+      std::cerr << "hgca validate measure: --role '" << role << "' is not a role; expected fit or holdout\n";
+      return 2;
+    }
+    const PointRole keep = role == "fit" ? PointRole::Fit : PointRole::Holdout;
+    std::erase_if(points, [&](const ValidationPoint& p) { return p.role != keep; });
   }
   if (dry_run) {
     print_points(points);
@@ -255,7 +266,7 @@ int cmd_validate_fit(const Args& args) {
       "out", po::value(&out), "the fitted profile to write (YAML, atomically)")(
       "params", po::value(&params), "parameters to fit (default framework_op,framework_step,sync): host.framework_op, "
       "host.framework_step, host.sync (\"host.\" optional), cpu.llc_bandwidth_factor, cpu.gather_efficiency, cpu.row_cost, "
-      "cpu.task_overhead, cpu.wakeup, pcie.d2h.latency, pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, "
+      "cpu.task_overhead, cpu.wakeup, cpu.wakeup_stagger, pcie.d2h.latency, pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, "
       "gpu.kernel_launch")(
       "phase-weight", po::value(&phase_weight)->default_value(0),
       "weight of the CPU attention phase's squared relative error in the objective (0: step time only)")(
@@ -342,7 +353,7 @@ int cmd_validate_fit(const Args& args) {
 }
 
 HGCA_COMMAND("validate measure",
-             "[--grid FILE.yaml | --preset default|quick] --out measured.csv [--dry-run]\n"
+             "[--grid FILE.yaml | --preset default|quick] [--role fit|holdout] --out measured.csv [--dry-run]\n"
              "                              time grid points on the real hybrid runner (needs a GPU)",
              cmd_validate_measure);
 HGCA_COMMAND("validate predict",

@@ -58,6 +58,9 @@ struct CpuSpec {
   double flops_per_core = 0;     // FLOP/s of one core on the attention inner loop (fp32 FMA, SIMD)
   double task_overhead_s = 0;    // per-task cost: dequeue, setup, result write
   double wakeup_s = 0;           // a parked worker's wake-up latency at the start of a batch of tasks
+  // ... plus this much per worker woken before it in the same dispatch: the dispatcher wakes parked workers one
+  // after the other (a futex wake each), so the k-th one starts k x stagger later.
+  double wakeup_stagger_s = 0;
   double gather_efficiency = 1;  // share of streaming bandwidth kept when reading scattered rows
   // Per scattered row a task reads (its gathered rows only), on top of the row's bytes: a DRAM miss the
   // prefetcher cannot hide and the index arithmetic. Streamed rows are prefetched and cost only bytes.

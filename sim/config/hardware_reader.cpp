@@ -140,6 +140,9 @@ CpuSpec read_cpu(const MapReader& r) {
                        "a duration such as '1 us'");
   cpu.wakeup_s = r.duration("wakeup");
   require_non_negative(r, "wakeup", cpu.wakeup_s, format_duration(cpu.wakeup_s), "a duration such as '5 us'");
+  cpu.wakeup_stagger_s = r.duration("wakeup_stagger", 0.0);
+  require_non_negative(r, "wakeup_stagger", cpu.wakeup_stagger_s, format_duration(cpu.wakeup_stagger_s),
+                       "a duration such as '2 us'");
   cpu.gather_efficiency = efficiency(r, "gather_efficiency");
   cpu.row_cost_s = r.duration("row_cost", 0.0);
   require_non_negative(r, "row_cost", cpu.row_cost_s, format_duration(cpu.row_cost_s), "a duration such as '20 ns'");
@@ -187,7 +190,7 @@ HardwareProfile read_hardware(const Node& doc, const std::string& path, const st
   hw.pcie = read_pcie(
       r.child("pcie", {"h2d", "d2h", "duplex_bandwidth", "pageable_bandwidth", "copy_engines_per_direction"}));
   hw.cpu = read_cpu(r.child("cpu", {"name", "cores", "sockets", "memory", "bandwidth_by_threads", "flops_per_core",
-                                    "task_overhead", "wakeup", "gather_efficiency", "row_cost", "select_key_cost",
+                                    "task_overhead", "wakeup", "wakeup_stagger", "gather_efficiency", "row_cost", "select_key_cost",
                                     "socket_bandwidth_by_threads", "llc_bytes", "llc_bandwidth_factor"}));
   hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "sync", "shares_cpu_core"}));
   return hw;

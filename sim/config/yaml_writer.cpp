@@ -76,6 +76,7 @@ void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
   put(out, "flops_per_core", format_flop_rate(c.flops_per_core));
   put(out, "task_overhead", format_duration(c.task_overhead_s));
   put(out, "wakeup", format_duration(c.wakeup_s));
+  if (c.wakeup_stagger_s > 0) put(out, "wakeup_stagger", format_duration(c.wakeup_stagger_s));
   put(out, "gather_efficiency", format_number(c.gather_efficiency));
   // Only when set: a profile without it reads back the same (it defaults to 0).
   if (c.row_cost_s > 0) put(out, "row_cost", format_duration(c.row_cost_s));

@@ -96,13 +96,14 @@ bool CpuPool::take_work(int core, WorkItem& out) {
   return true;
 }
 
-void CpuPool::start_task(int core, const WorkItem& w, bool was_parked) {
+void CpuPool::start_task(int core, const WorkItem& w, bool was_parked, int wake_rank) {
   Core& c = cores_[core];
   c.op = w.op;
   c.task = w.task;
-  if (was_parked && spec_.wakeup_s > 0) {
+  const SimTime wake = was_parked ? wakeup_ + duration_from_seconds(wake_rank * spec_.wakeup_stagger_s) : 0;
+  if (wake > 0) {
     c.phase = Phase::Wake;
-    c.phase_end = sim_.now() + wakeup_;
+    c.phase_end = sim_.now() + wake;
     return;
   }
   begin_work(core);
@@ -226,11 +227,12 @@ void CpuPool::finish_task(int core) {
 }
 
 void CpuPool::dispatch_idle() {
+  int woken = 0;  // parked workers woken so far by this dispatch: each waits for the ones before it
   for (int i = 0; i < static_cast<int>(cores_.size()); ++i) {
     if (cores_[i].phase != Phase::Idle) continue;
     WorkItem w;
     if (take_work(i, w)) {
-      start_task(i, w, /*was_parked=*/true);
+      start_task(i, w, /*was_parked=*/true, woken++);
       arm(i);
     }
   }

@@ -1,6 +1,7 @@
 // The host CPU's attention workers: N cores sharing one DRAM bandwidth that saturates.
 //
-// A task runs in up to four phases on one core: wake-up (only if the core was parked when work arrived),
+// A task runs in up to four phases on one core: wake-up (only if the core was parked when work arrived:
+// cpu.wakeup, plus cpu.wakeup_stagger for each worker the same dispatch woke before it, in core order),
 // per-task overhead (cpu.task_overhead, plus cpu.select_key_cost per key a selection ranks), reading its bytes,
 // and the rest of its floor: a task takes at least max(flops / flops_per_core, gather_rows x cpu.row_cost) from
 // the start of its read (a per-task roofline). The per-row term is the latency side of a gather: a core keeps
@@ -99,7 +100,8 @@ class CpuPool : public EventTarget, public SharedCore {
   };
 
   bool take_work(int core, WorkItem& out);
-  void start_task(int core, const WorkItem& w, bool was_parked);
+  // wake_rank: how many parked workers this dispatch woke before this one (cpu.wakeup_stagger each).
+  void start_task(int core, const WorkItem& w, bool was_parked, int wake_rank = 0);
   void begin_work(int core);  // after wake-up: overhead phase, or straight to reading
   void begin_read(int core);
   void finish_task(int core);

@@ -34,6 +34,7 @@ const std::vector<FitParam>& fittable_params() {
     duration("cpu.row_cost", [](HardwareProfile& h) -> double& { return h.cpu.row_cost_s; });
     duration("cpu.task_overhead", [](HardwareProfile& h) -> double& { return h.cpu.task_overhead_s; });
     duration("cpu.wakeup", [](HardwareProfile& h) -> double& { return h.cpu.wakeup_s; });
+    duration("cpu.wakeup_stagger", [](HardwareProfile& h) -> double& { return h.cpu.wakeup_stagger_s; });
     duration("pcie.d2h.latency", [](HardwareProfile& h) -> double& { return h.pcie.d2h.latency_s; });
     duration("pcie.h2d.latency", [](HardwareProfile& h) -> double& { return h.pcie.h2d.latency_s; });
     duration("gpu.vector_fixed", [](HardwareProfile& h) -> double& { return h.gpu.vector_fixed_s; });
@@ -121,6 +122,86 @@ double golden_log(F&& f, double a, double b, double x0, double f0, double& best_
   return best;
 }
 
+// A parameter's search coordinate: log(x + offset), the offset the range's low end where 0 is allowed (so 0 is
+// reachable), else 0; values are clamped to the range (0 counts as inside for a parameter that may vanish).
+double to_coord(const FitParam& p, double x) { return std::log(x + (p.zero ? p.lo : 0.0)); }
+double from_coord(const FitParam& p, double u) {
+  double x = std::exp(u) - (p.zero ? p.lo : 0.0);
+  if (p.zero && x < p.lo / 2) return 0.0;
+  return std::clamp(x, p.lo, p.hi);
+}
+
+// Nelder-Mead over every parameter's coordinate, starting from `start` (objective f0); keeps `start` unless it
+// finds better. Returns the best objective and leaves its profile in `start`. Deterministic.
+template <class F>
+double nelder_mead(F& f, const std::vector<FitParam>& params, HardwareProfile& start, double f0, int max_evaluations) {
+  const std::size_t n = params.size();
+  auto profile_at = [&](const std::vector<double>& u) {
+    HardwareProfile hw = start;
+    for (std::size_t i = 0; i < n; ++i) params[i].field(hw) = from_coord(params[i], u[i]);
+    return hw;
+  };
+  std::vector<std::vector<double>> pts(n + 1, std::vector<double>(n));
+  std::vector<double> fs(n + 1);
+  for (std::size_t i = 0; i < n; ++i) pts[0][i] = to_coord(params[i], params[i].field(start));
+  fs[0] = f0;
+  int evals = 0;
+  for (std::size_t k = 1; k <= n; ++k) {
+    pts[k] = pts[0];
+    pts[k][k - 1] += 0.3;  // x 1.35: a step the coordinate search's bracket no longer saw
+    fs[k] = f(profile_at(pts[k]));
+    ++evals;
+  }
+  std::vector<std::size_t> order(n + 1);
+  while (evals < max_evaluations) {
+    for (std::size_t i = 0; i <= n; ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return fs[a] < fs[b]; });
+    const std::size_t best = order.front(), worst = order.back(), second = order[n - 1];
+    if (fs[worst] - fs[best] <= 1e-9 * fs[best] + 1e-15) break;
+    std::vector<double> centre(n, 0.0);
+    for (std::size_t k = 0; k <= n; ++k)
+      if (k != worst)
+        for (std::size_t i = 0; i < n; ++i) centre[i] += pts[k][i] / static_cast<double>(n);
+    auto along = [&](double t) {
+      std::vector<double> u(n);
+      for (std::size_t i = 0; i < n; ++i) u[i] = centre[i] + t * (pts[worst][i] - centre[i]);
+      return u;
+    };
+    const std::vector<double> r = along(-1.0);
+    const double fr = f(profile_at(r));
+    ++evals;
+    if (fr < fs[best]) {
+      const std::vector<double> e = along(-2.0);
+      const double fe = f(profile_at(e));
+      ++evals;
+      if (fe < fr) pts[worst] = e, fs[worst] = fe;
+      else pts[worst] = r, fs[worst] = fr;
+    } else if (fr < fs[second]) {
+      pts[worst] = r, fs[worst] = fr;
+    } else {
+      const std::vector<double> c = along(fr < fs[worst] ? -0.5 : 0.5);
+      const double fc = f(profile_at(c));
+      ++evals;
+      if (fc < std::min(fr, fs[worst])) {
+        pts[worst] = c, fs[worst] = fc;
+      } else {  // shrink towards the best point
+        for (std::size_t k = 0; k <= n; ++k) {
+          if (k == best) continue;
+          for (std::size_t i = 0; i < n; ++i) pts[k][i] = pts[best][i] + 0.5 * (pts[k][i] - pts[best][i]);
+          fs[k] = f(profile_at(pts[k]));
+          ++evals;
+        }
+      }
+    }
+  }
+  const std::size_t best = static_cast<std::size_t>(std::min_element(fs.begin(), fs.end()) - fs.begin());
+  if (fs[best] < f0) {
+    start = profile_at(pts[best]);
+    return fs[best];
+  }
+  return f0;
+}
+
 }  // namespace
 
 StepFit fit_to_steps(const std::vector<MeasuredRow>& rows, const HardwareProfile& base, const StepFitOptions& opts,
@@ -202,6 +283,15 @@ StepFit fit_to_steps(const std::vector<MeasuredRow>& rows, const HardwareProfile
       if (fj < cur_f) cur = jump, cur_f = fj;
     }
     if (round_f - cur_f <= 1e-9 * round_f + 1e-15) break;  // converged
+  }
+  // Coordinate steps stall where parameters trade off (a wake-up against its per-worker stagger, a cache size
+  // against its speed-up): polish jointly with Nelder-Mead, restarted from its own result while that helps.
+  if (opts.params.size() > 1 && opts.simplex_evaluations > 0) {
+    for (int restart = 0; restart < 3; ++restart) {
+      const double before = cur_f;
+      cur_f = nelder_mead(f, opts.params, cur, cur_f, opts.simplex_evaluations);
+      if (before - cur_f <= 1e-6 * before) break;
+    }
   }
   StepFit out;
   out.profile = cur;

@@ -12,7 +12,9 @@
 // Search: coordinate descent: in the first round each parameter in turn over a log grid of its range (plus 0
 // where 0 is allowed), then golden-section refinement in log space between the best grid point's neighbours;
 // later rounds refine each parameter in [x/2, 2x] (inside its range) and end with a pattern move (the round's
-// move repeated); rounds until the objective stops improving. Deterministic.
+// move repeated); rounds until the objective stops improving. Then, with two or more parameters, a Nelder-Mead
+// polish over all of them at once in log coordinates (coordinate steps stall where parameters trade off),
+// restarted from its result while that still helps. Deterministic.
 #pragma once
 
 #include <functional>
@@ -37,7 +39,7 @@ struct FitParam {
 };
 
 // Every parameter `validate fit` knows, in the order they are listed: host.framework_op, host.framework_step,
-// host.sync, cpu.llc_bytes, cpu.llc_bandwidth_factor, cpu.gather_efficiency, cpu.row_cost, cpu.task_overhead, cpu.wakeup,
+// host.sync, cpu.llc_bytes, cpu.llc_bandwidth_factor, cpu.gather_efficiency, cpu.row_cost, cpu.task_overhead, cpu.wakeup, cpu.wakeup_stagger,
 // pcie.d2h.latency, pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, gpu.kernel_launch.
 const std::vector<FitParam>& fittable_params();
 // Parses a comma-separated non-empty list of those names (the host ones also without "host."); throws
@@ -49,6 +51,7 @@ struct StepFitOptions {
   double phase_weight = 0;  // weight of the CPU attention phase's squared relative error (0: step time only)
   int grid_points = 16;     // per parameter, log-spaced over its range
   int max_rounds = 40;      // stops earlier when a round improves the objective by less than 1e-9 (relative)
+  int simplex_evaluations = 600;  // per Nelder-Mead polish after the coordinate search (0: none; up to 3 restarts)
   int jobs = 1;
 };
 

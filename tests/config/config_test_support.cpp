@@ -121,6 +121,7 @@ void expect_same_point(const Experiment& a, const Experiment& b) {
   EXPECT_EQ(ha.cpu.flops_per_core, hb.cpu.flops_per_core);
   EXPECT_EQ(ha.cpu.task_overhead_s, hb.cpu.task_overhead_s);
   EXPECT_EQ(ha.cpu.wakeup_s, hb.cpu.wakeup_s);
+  EXPECT_EQ(ha.cpu.wakeup_stagger_s, hb.cpu.wakeup_stagger_s);
   EXPECT_EQ(ha.cpu.gather_efficiency, hb.cpu.gather_efficiency);
   EXPECT_EQ(ha.cpu.socket_bandwidth_by_threads, hb.cpu.socket_bandwidth_by_threads);
   EXPECT_EQ(ha.cpu.llc_bytes, hb.cpu.llc_bytes);

@@ -123,6 +123,24 @@ TEST(CpuPool, RowLatencyBindsAloneAndOverlapsTheSharedBandwidth) {
   EXPECT_NEAR(cached.run(4), 0.025, 1e-9);  // a hit is a short miss: the row latency / 4 as well
 }
 
+// The dispatcher wakes parked workers one after the other: the k-th pays wakeup + k x stagger. Workers that
+// are already awake when more work comes pay nothing.
+TEST(CpuPool, ParkedWorkersWakeOneAfterAnother) {
+  Rig r;
+  r.hw.cpu.bandwidth_by_threads = {{1, 1e9}, {4, 4e9}};  // 1 GB/s per core, no contention
+  r.hw.cpu.wakeup_s = 10e-6;
+  r.hw.cpu.wakeup_stagger_s = 2e-6;
+  r.hw.cpu.task_overhead_s = 0;
+  r.batch({1e3, 1e3, 1e3});  // 1 us of reading each
+  // Three workers woken at 10, 12 and 14 us: the last finishes at 15 us.
+  EXPECT_NEAR(r.run(4), 15e-6, 1e-12);
+  Rig one;
+  one.hw = r.hw;
+  one.batch({1e3, 1e3, 1e3});
+  // One worker: woken once (10 us), then its three tasks back to back.
+  EXPECT_NEAR(one.run(1), 13e-6, 1e-12);
+}
+
 TEST(CpuPool, NoCacheModelIgnoresTheResidentMark) {
   Rig r;
   r.hw.cpu.llc_bytes = 0;

@@ -58,6 +58,15 @@ grep -q '^# host.sync fitted by hgca validate fit on the 2 role=fit rows' "$tmp/
 [ "$(grep -vc "^#" "$tmp/grid.txt")" -eq 6 ] || fail "quick preset should list 5 points"
 "$hgca" validate measure --preset nope --dry-run 2>"$tmp/err.txt" >/dev/null
 [ $? -eq 2 ] || fail "unknown preset should exit 2"
+# --role keeps one role's points: fit and holdout split the default grid (86 points) between them.
+nfit=$("$hgca" validate measure --preset default --role fit --dry-run | grep -vc "^#")
+nhold=$("$hgca" validate measure --preset default --role holdout --dry-run | grep -vc "^#")
+[ $((nfit + nhold)) -eq $((86 + 2)) ] || fail "fit ($nfit) + holdout ($nhold) listings should hold the 86 points"
+"$hgca" validate measure --preset default --role holdout --dry-run | grep -v "^#" | tail -n +2 | grep -qv holdout \
+  && fail "--role holdout listed a fit point"
+"$hgca" validate measure --preset quick --role training --dry-run 2>"$tmp/err.txt" >/dev/null
+[ $? -eq 2 ] || fail "an unknown role should exit 2"
+grep -q "expected fit or holdout" "$tmp/err.txt" || fail "unknown role: $(cat "$tmp/err.txt")"
 
 # Measuring needs a GPU: without one (or without CUDA in the build), one line and exit 2.
 if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
