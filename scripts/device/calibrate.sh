@@ -8,6 +8,9 @@
 # Writes under $OUT: $BASE-calibrated-{A,B}.yaml, their .measurements.csv and .calibration.h5, the
 # reports calibrate-{A,B}.txt, reproducibility.txt (run B's rows predicted with run A's profile and A's rows
 # with B's), and summary-calibrate.txt.
+# This is the first stage only (the microbenchmarks). The device machine's calibration adds a second stage, the
+# CPU and host terms fitted on the runner's fit points (hgca validate measure --role fit, then hgca validate fit):
+# docs/device-runs/2026-12-04-run6/run6.sh and analyze.sh, docs/VALIDATION.md (Results).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${1:-$root/.devbuild}
