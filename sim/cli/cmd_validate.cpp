@@ -264,10 +264,9 @@ int cmd_validate_fit(const Args& args) {
   opts.add_options()("help,h", "this help")("measured", po::value(&measured), "measured table (CSV); only role=fit rows are read")(
       "hw", po::value(&hw), "base hardware profile: a name in configs/hw or a path")(
       "out", po::value(&out), "the fitted profile to write (YAML, atomically)")(
-      "params", po::value(&params), "parameters to fit (default framework_op,framework_step,sync): host.framework_op, "
-      "host.framework_step, host.sync (\"host.\" optional), cpu.llc_bandwidth_factor, cpu.gather_efficiency, cpu.row_cost, "
-      "cpu.task_overhead, cpu.wakeup, cpu.wakeup_stagger, pcie.d2h.latency, pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, "
-      "gpu.kernel_launch")(
+      "params", po::value(&params),
+      ("parameters to fit (default framework_op,framework_step,sync; \"host.\" optional): " + fittable_param_names())
+          .c_str())(
       "phase-weight", po::value(&phase_weight)->default_value(0),
       "weight of the CPU attention phase's squared relative error in the objective (0: step time only)")(
       "jobs", po::value(&jobs)->default_value(0), "simulation threads (0: hardware threads); results do not depend on it");

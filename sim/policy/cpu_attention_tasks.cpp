@@ -102,7 +102,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity task_gran = ctx.exp.system.cpu_task;
   const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
-  const double cached = step_llc_hit(ctx, cpu_entries);
+  const double llc_hit = step_llc_hit(ctx, cpu_entries);
   CpuTask acc;
   for (int64_t n_i : cpu_entries) {
     const double n = static_cast<double>(n_i);
@@ -131,11 +131,11 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
         }
         acc.flops += w.flops;
         group_read_charged = true;
-        if (gran == CpuTaskGranularity::Head) emit(g, acc, cached);
+        if (gran == CpuTaskGranularity::Head) emit(g, acc, llc_hit);
       }
-      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, cached);
+      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, llc_hit);
     }
-    if (task_gran == CpuTaskGranularity::Sequence) emit(g, acc, cached);
+    if (task_gran == CpuTaskGranularity::Sequence) emit(g, acc, llc_hit);
   }
 }
 
@@ -144,7 +144,7 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity gran = ctx.exp.system.cpu_task;
   const double row = ctx.costs.kv_bytes_per_token_head();
-  const double cached = step_llc_hit(ctx, entries);
+  const double llc_hit = step_llc_hit(ctx, entries);
   CpuTask acc;
   for (int64_t n_i : entries) {
     const double n = static_cast<double>(n_i);
@@ -154,11 +154,11 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
         // Per-head tasks each stream the whole KV head; grouped tasks read it once for all their heads.
         if (gran == CpuTaskGranularity::Head || h == 0) acc.bytes += n * row;
         acc.flops += 4.0 * n * m.head_dim;
-        if (gran == CpuTaskGranularity::Head) emit(g, acc, cached);
+        if (gran == CpuTaskGranularity::Head) emit(g, acc, llc_hit);
       }
-      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, cached);
+      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, llc_hit);
     }
-    if (gran == CpuTaskGranularity::Sequence) emit(g, acc, cached);
+    if (gran == CpuTaskGranularity::Sequence) emit(g, acc, llc_hit);
   }
 }
 

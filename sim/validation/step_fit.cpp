@@ -45,6 +45,12 @@ const std::vector<FitParam>& fittable_params() {
   return all;
 }
 
+std::string fittable_param_names() {
+  std::string names;
+  for (const FitParam& p : fittable_params()) names += (names.empty() ? "" : ", ") + p.name;
+  return names;
+}
+
 std::vector<FitParam> parse_fit_params(const std::string& list) {
   std::vector<FitParam> out;
   std::stringstream in(list);
@@ -52,11 +58,9 @@ std::vector<FitParam> parse_fit_params(const std::string& list) {
     const FitParam* found = nullptr;
     for (const FitParam& p : fittable_params())
       if (name == p.name || (p.name.rfind("host.", 0) == 0 && name == p.name.substr(5))) found = &p;
-    if (!found) {
-      std::string names;
-      for (const FitParam& p : fittable_params()) names += (names.empty() ? "" : ", ") + p.name;
-      throw std::runtime_error("--params: '" + name + "' is not a fittable parameter; expected some of " + names);
-    }
+    if (!found)
+      throw std::runtime_error("--params: '" + name + "' is not a fittable parameter; expected some of " +
+                               fittable_param_names());
     for (const FitParam& q : out)
       if (q.name == found->name) throw std::runtime_error("--params: '" + name + "' given twice");
     out.push_back(*found);
@@ -228,7 +232,6 @@ StepFit fit_to_steps(const std::vector<MeasuredRow>& rows, const HardwareProfile
     for (int i = 0; i < opts.grid_points; ++i) grid.push_back(std::exp(lmin + (lmax - lmin) * i / (opts.grid_points - 1)));
     return grid;
   };
-  auto value = [](HardwareProfile hw, const FitParam& p) { return p.field(hw); };
 
   Objective f(fit_rows, opts, load);
   HardwareProfile cur = base;
@@ -238,7 +241,7 @@ StepFit fit_to_steps(const std::vector<MeasuredRow>& rows, const HardwareProfile
     return hw;
   };
   for (int round = 0; round < opts.max_rounds; ++round) {
-    const HardwareProfile round_start = cur;
+    HardwareProfile round_start = cur;  // non-const: FitParam::field gives a reference
     const double round_f = cur_f;
     for (const FitParam& p : opts.params) {
       const double x0 = p.field(cur);
@@ -276,7 +279,7 @@ StepFit fit_to_steps(const std::vector<MeasuredRow>& rows, const HardwareProfile
     if (opts.params.size() > 1) {
       HardwareProfile jump = cur;
       for (const FitParam& p : opts.params) {
-        const double x = 2 * value(cur, p) - value(round_start, p);
+        const double x = 2 * p.field(cur) - p.field(round_start);
         p.field(jump) = x >= p.lo ? std::min(x, p.hi) : p.zero ? 0.0 : p.lo;
       }
       const double fj = f(jump);

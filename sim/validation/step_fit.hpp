@@ -42,6 +42,7 @@ struct FitParam {
 // host.sync, cpu.llc_bytes, cpu.llc_bandwidth_factor, cpu.gather_efficiency, cpu.row_cost, cpu.task_overhead, cpu.wakeup, cpu.wakeup_stagger,
 // pcie.d2h.latency, pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, gpu.kernel_launch.
 const std::vector<FitParam>& fittable_params();
+std::string fittable_param_names();  // "host.framework_op, host.framework_step, ...": for help and errors
 // Parses a comma-separated non-empty list of those names (the host ones also without "host."); throws
 // std::runtime_error naming a bad or repeated name.
 std::vector<FitParam> parse_fit_params(const std::string& list);

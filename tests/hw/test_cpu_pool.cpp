@@ -23,6 +23,15 @@ struct Rig {
     g.cpu_batch(0, "batch", 0);
     for (double b : bytes) g.cpu_task(CpuTask{b, 0, 0});
   }
+  void tasks(const std::vector<CpuTask>& ts) {
+    g.cpu_batch(0, "batch", 0);
+    for (const CpuTask& t : ts) g.cpu_task(t);
+  }
+  // A last-level cache the tasks' llc_hit shares are read from, `factor` times cheaper than DRAM.
+  void cache(double factor) {
+    hw.cpu.llc_bytes = 300e6;
+    hw.cpu.llc_bandwidth_factor = factor;
+  }
 };
 
 TEST(CpuBandwidth, InterpolatesAndSaturates) {
@@ -57,13 +66,11 @@ TEST(CpuPool, FourCoresOnASaturatedBusTakeFourTimesAsLongPerTask) {
 
 TEST(CpuPool, CacheResidentReadRunsLlcFactorTimesFaster) {
   Rig r;
-  r.hw.cpu.llc_bytes = 300e6;
-  r.hw.cpu.llc_bandwidth_factor = 4;
+  r.cache(4);
   r.hw.cpu.gather_efficiency = 0.5;
   CpuTask t{1e9, 0.5e9, 0};
   t.llc_hit = 1;
-  r.g.cpu_batch(0, "batch", 0);
-  r.g.cpu_task(t);
+  r.tasks({t});
   // (1 GB + 0.5 GB / 0.5) / 4 = 0.5 GB of DRAM-equivalent reads at 10 GB/s.
   EXPECT_NEAR(r.run(4), 0.05, 1e-11);
 }
@@ -71,13 +78,10 @@ TEST(CpuPool, CacheResidentReadRunsLlcFactorTimesFaster) {
 TEST(CpuPool, CacheResidentReaderHoldsItsShareForLessTime) {
   Rig r;
   r.hw.cpu.bandwidth_by_threads = {{1, 10e9}, {2, 16e9}};
-  r.hw.cpu.llc_bytes = 300e6;
-  r.hw.cpu.llc_bandwidth_factor = 4;
+  r.cache(4);
   CpuTask cached{2e9, 0, 0};
   cached.llc_hit = 1;
-  r.g.cpu_batch(0, "batch", 0);
-  r.g.cpu_task(cached);
-  r.g.cpu_task(CpuTask{1e9, 0, 0});
+  r.tasks({cached, CpuTask{1e9, 0, 0}});
   // Both read at 8 GB/s of the shared clock: the cached task's 2 GB count 0.5 GB and end at 0.0625 s, then the
   // DRAM task's last 0.5 GB alone at 10 GB/s.
   EXPECT_NEAR(r.run(2), 0.0625 + 0.05, 1e-11);
@@ -85,12 +89,10 @@ TEST(CpuPool, CacheResidentReaderHoldsItsShareForLessTime) {
 
 TEST(CpuPool, PartialHitsCostTheirShareOfCacheAndDram) {
   Rig r;
-  r.hw.cpu.llc_bytes = 300e6;
-  r.hw.cpu.llc_bandwidth_factor = 4;
+  r.cache(4);
   CpuTask t{1e9, 0, 0};
   t.llc_hit = 0.5;
-  r.g.cpu_batch(0, "batch", 0);
-  r.g.cpu_task(t);
+  r.tasks({t});
   // Half the bytes from DRAM (0.5 GB), half from the cache (0.5 GB / 4): 0.625 GB at 10 GB/s.
   EXPECT_NEAR(r.run(4), 0.0625, 1e-11);
 }
@@ -101,25 +103,21 @@ TEST(CpuPool, RowLatencyBindsAloneAndOverlapsTheSharedBandwidth) {
   one.hw.cpu.row_cost_s = 1e-6;
   one.hw.cpu.gather_efficiency = 1;
   CpuTask t{0, 1e8, 0, 1e5};  // 100 MB in 1e5 rows: 0.01 s at 10 GB/s, 0.1 s of row latency
-  one.g.cpu_batch(0, "batch", 0);
-  one.g.cpu_task(t);
+  one.tasks({t});
   EXPECT_NEAR(one.run(4), 0.1, 1e-9);
   Rig many;
   many.hw.cpu.bandwidth_by_threads = {{1, 10e9}, {4, 10e9}};  // four readers share 10 GB/s
   many.hw.cpu.row_cost_s = 1e-7;
   many.hw.cpu.gather_efficiency = 1;
-  many.g.cpu_batch(0, "batch", 0);
-  for (int i = 0; i < 4; ++i) many.g.cpu_task(CpuTask{0, 1e9, 0, 1e5});
+  many.tasks(std::vector<CpuTask>(4, CpuTask{0, 1e9, 0, 1e5}));
   // Each reads 1 GB at 2.5 GB/s (0.4 s); 1e5 rows x 0.1 us = 0.01 s hides under it (no sum: 0.41 would be).
   EXPECT_NEAR(many.run(4), 0.4, 1e-9);
   Rig cached;
   cached.hw.cpu.row_cost_s = 1e-6;
-  cached.hw.cpu.llc_bytes = 300e6;
-  cached.hw.cpu.llc_bandwidth_factor = 4;
+  cached.cache(4);
   CpuTask c{0, 1e8, 0, 1e5};
   c.llc_hit = 1;
-  cached.g.cpu_batch(0, "batch", 0);
-  cached.g.cpu_task(c);
+  cached.tasks({c});
   EXPECT_NEAR(cached.run(4), 0.025, 1e-9);  // a hit is a short miss: the row latency / 4 as well
 }
 
@@ -147,8 +145,7 @@ TEST(CpuPool, NoCacheModelIgnoresTheResidentMark) {
   r.hw.cpu.llc_bandwidth_factor = 4;
   CpuTask t{1e9, 0, 0};
   t.llc_hit = 1;
-  r.g.cpu_batch(0, "batch", 0);
-  r.g.cpu_task(t);
+  r.tasks({t});
   EXPECT_NEAR(r.run(4), 0.1, 1e-11);
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# usage: analyze6.sh DIR PARAMS PHASE_WEIGHT  (DIR holds micro-{A,B}.yaml, fit-{A,B}.csv, holdout-{A,B}.csv)
+# Run 6's offline half, from the repository root: bash docs/device-runs/2026-12-04-run6/analyze.sh DIR PARAMS PHASE_WEIGHT
+# (DIR holds micro-{A,B}.yaml, fit-{A,B}.csv, holdout-{A,B}.csv; HGCA names the binary, T the scratch folder)
 set -eu
-D=$1; P=$2; W=${3:-0}; H=/work/main/build/bin/hgca; T=${T:-/tmp/a6}; mkdir -p $T
+D=$1; P=$2; W=${3:-0}; H=${HGCA:-build/bin/hgca}; T=${T:-/tmp/a6}; mkdir -p $T
 for r in A B; do
   $H validate fit --measured $D/fit-$r.csv --hw $D/micro-$r.yaml --out $T/cal-$r.yaml --params $P --phase-weight $W --jobs 2 > $T/fit-$r.txt
   grep -E "^(cpu|host|pcie|gpu)\.|objective" $T/fit-$r.txt | sed "s/^/$r /"
