@@ -2,6 +2,12 @@
 // size N has N - 1 workers. parallel_for returns only when every task has run: that is the barrier between
 // phases.
 //
+// Between calls a worker first spins for `spin` (polling for the next job, as a serving system keeps its
+// attention workers hot between layers), then parks on a condition variable. Waking a parked thread costs a
+// futex wake and, in a virtual machine, a wake of an idle virtual CPU: tens of microseconds that vary from
+// call to call. Spinning trades that for a busy core, so use it only with no more threads than cores. The
+// caller spins the same way while it waits for the workers to finish. spin = 0 parks at once.
+//
 // Partitioning policies (the same names the simulator's CPU model uses):
 //   static:  task t runs on thread t % N, decided up front (no shared counter; uneven tasks unbalance it)
 //   dynamic: threads take the next `chunk` tasks from one atomic counter until none are left
@@ -10,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -19,17 +26,24 @@
 
 namespace hgca::kernels {
 
+// The spin the hybrid runner and the calibration microbenchmarks give their workers unless told otherwise:
+// none. Run 7 on the device machine measured the holdout points twice each way: with workers spinning 1 ms
+// the two measurements differed by a median 8.4 %, parked by 6.3 % (docs/VALIDATION.md), so spinning buys no
+// repeatability there and the calibrations park.
+inline constexpr std::chrono::microseconds kDefaultWorkerSpin{0};
+
 enum class Partition { static_round_robin, dynamic };
 const char* partition_name(Partition p);  // "static" | "dynamic"
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads);  // threads >= 1, caller included
+  explicit ThreadPool(int threads, std::chrono::microseconds spin = {});  // threads >= 1, caller included
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
+  std::chrono::microseconds spin() const { return spin_; }
 
   // Runs fn(task, thread) for every task in [0, tasks); thread is in [0, size()), the caller being 0.
   // One call at a time per pool; a task must not call back into the same pool. If a task throws, the
@@ -45,15 +59,20 @@ class ThreadPool {
   void run(std::int64_t tasks, Partition policy, std::int64_t chunk, Thunk thunk, void* ctx);
   void work_share(int thread);
   void worker_main(int thread);
+  // Polls until pred() holds or the spin time is over; true if it holds.
+  template <class Pred>
+  bool spin_until(Pred pred) const;
 
+  std::chrono::microseconds spin_;
   std::vector<std::thread> workers_;
   std::mutex call_mutex_;  // one parallel_for at a time
 
   std::mutex mutex_;
   std::condition_variable start_cv_, done_cv_;
-  std::uint64_t generation_ = 0;
-  int busy_workers_ = 0;
-  bool stopping_ = false;
+  // Written under mutex_ (so that parked threads see them) and read without it by spinning threads.
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> busy_workers_{0};
+  std::atomic<bool> stopping_{false};
 
   // The job of the current generation; written before the workers are woken.
   Thunk thunk_ = nullptr;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -74,8 +75,24 @@ TEST(ThreadPool, ManyShortCallsInARow) {
   EXPECT_EQ(total.load(), 300 * 10);
 }
 
+// Spinning workers take the next job without parking; after a pause longer than the spin they park and must
+// still be woken. Calls in quick succession and after pauses both run every task once (a job published while
+// a worker spins must not be missed, which would hang, or run twice, which would change the total).
+TEST(ThreadPool, SpinningWorkersRunEveryCallOnceWhetherHotOrParked) {
+  ThreadPool pool(3, std::chrono::microseconds(300));
+  EXPECT_EQ(pool.spin(), std::chrono::microseconds(300));
+  std::atomic<std::int64_t> total{0};
+  for (int call = 0; call < 200; ++call) {
+    if (call % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(3));  // past the spin: parked
+    pool.parallel_for(9, call % 2 ? Partition::dynamic : Partition::static_round_robin,
+                      [&](std::int64_t t, int) { total += t; });
+  }
+  EXPECT_EQ(total.load(), 200 * 36);
+}
+
 TEST(ThreadPool, RejectsBadArguments) {
   EXPECT_THROW(ThreadPool(0), std::invalid_argument);
+  EXPECT_THROW(ThreadPool(2, std::chrono::microseconds(-1)), std::invalid_argument);
   ThreadPool pool(1);
   EXPECT_THROW(pool.parallel_for(3, Partition::dynamic, [](std::int64_t, int) {}, 0), std::invalid_argument);
 }
