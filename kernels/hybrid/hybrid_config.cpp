@@ -26,6 +26,7 @@ Status validate(const HybridConfig& c) {
   if (!(c.cpu_fraction >= 0.0 && c.cpu_fraction <= 1.0)) return bad("--cpu-fraction must lie in [0, 1]");
   if (c.pool_rows() > 0x7FFFFFFF) return bad("--context minus --window must fit 32-bit token indices");
   if (c.threads < 0) return bad("--threads must be >= 0");
+  if (c.worker_spin_us < 0 || c.worker_spin_us > 1000000) return bad("--worker-spin-us must lie in [0, 1000000]");
   cuda::DecodePlan plan;
   const Status s =
       cuda::plan_decode_attention({c.type, c.batch, c.kv_heads, c.head_dim, c.window}, c.q_heads, c.gpu, 132, &plan);

@@ -12,6 +12,7 @@
 #include "kernels/cpu/kv_types.hpp"
 #include "kernels/cpu/sparse_attention.hpp"
 #include "kernels/cpu/status.hpp"
+#include "kernels/cpu/thread_pool.hpp"
 #include "kernels/cuda/decode_attention.hpp"
 
 namespace hgca::kernels::hybrid {
@@ -40,6 +41,12 @@ struct HybridConfig {
   bool redraw = true;
   TaskGranularity granularity = TaskGranularity::kv_group;
   int threads = 0;  // CPU threads, the calling thread included; 0 = all hardware threads
+  // How long the CPU workers spin between steps before they park (kernels/cpu ThreadPool). 0 parks at
+  // once, and each step then pays the wake of every worker; a serving system may keep them hot instead.
+  int worker_spin_us = static_cast<int>(kDefaultWorkerSpin.count());
+  // The CPU pool on transparent huge pages (kernels/cpu KvStore): what a serving system would give a KV
+  // pool of gigabytes read at random.
+  bool huge_pages = true;
   std::uint64_t seed = 1;
   cuda::DecodeConfig gpu;
 

@@ -69,9 +69,10 @@ struct HybridStep::Impl {
   explicit Impl(const HybridConfig& config)
       : c(checked(config)),
         threads(resolve_threads(config.threads)),
-        workers(threads),
+        workers(threads, std::chrono::microseconds(config.worker_spin_us)),
         pool(config.type, config.kv_heads, config.head_dim,
-             std::vector<std::int64_t>(static_cast<std::size_t>(config.batch), config.pool_rows())),
+             std::vector<std::int64_t>(static_cast<std::size_t>(config.batch), config.pool_rows()),
+             config.huge_pages ? KvStore::Pages::huge : KvStore::Pages::base),
         window({config.type, config.batch, config.kv_heads, config.head_dim, config.window}, config.sinks),
         rows(static_cast<std::size_t>(config.batch) * static_cast<std::size_t>(config.q_heads)),
         per_head(config.selected_per_head()) {
@@ -101,10 +102,12 @@ struct HybridStep::Impl {
     else scores.assign(static_cast<std::size_t>(threads), {});
   }
 
+  // With every hardware thread, not just the step's: filling a pool of gigabytes is setup, not the step.
   void fill_pool() {
     const std::int64_t n = c.pool_rows();
     const int d = c.head_dim;
-    workers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int) {
+    ThreadPool fillers(resolve_threads(0));
+    fillers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int) {
       const int s = static_cast<int>(task / c.kv_heads), h = static_cast<int>(task % c.kv_heads);
       auto* k = reinterpret_cast<std::uint16_t*>(pool.keys(s, h));
       auto* v = reinterpret_cast<std::uint16_t*>(pool.values(s, h));

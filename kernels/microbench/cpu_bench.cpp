@@ -87,7 +87,7 @@ void bench_stream(const Options& o, std::vector<Row>& rows) {
   const std::size_t words = static_cast<std::size_t>(bytes) / 8;
   Words buf = alloc_words(words);
   for (int t : thread_grid(o)) {
-    ThreadPool pool(t);
+    ThreadPool pool(t, o.worker_spin);
     pool.parallel_for(t, Partition::static_round_robin, [&](std::int64_t task, int) {
       const std::size_t lo = words * task / t, hi = words * (task + 1) / t;
       for (std::size_t i = lo; i < hi; ++i) buf[i] = i * 0x9E3779B97F4A7C15ull;
@@ -128,7 +128,7 @@ void bench_gather(const Options& o, std::vector<Row>& rows) {
   order.resize(n_rows);
   std::sort(order.begin(), order.end());
   for (int t : thread_grid(o)) {
-    ThreadPool pool(t);
+    ThreadPool pool(t, o.worker_spin);
     pool.parallel_for(t, Partition::static_round_robin, [&](std::int64_t task, int) {
       const std::size_t lo = 2 * n_rows * kRowWords * task / t, hi = 2 * n_rows * kRowWords * (task + 1) / t;
       for (std::size_t i = lo; i < hi; ++i) buf[i] = i;
@@ -205,7 +205,7 @@ void bench_attention(const Options& o, std::vector<Row>& rows) {
   const std::int64_t list_rows = static_cast<std::int64_t>(batch) * q_heads;
 
   for (int t : threads) {
-    ThreadPool pool(t);
+    ThreadPool pool(t, o.worker_spin);
     for (const std::string& task : tasks) {
       for (std::int64_t sel : selected) {
         std::vector<std::int64_t> offsets(list_rows + 1);
@@ -308,7 +308,7 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
       for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 2654435761u) % 1000) / 500.0f - 1.0f;
       std::vector<float> out(q.size()), lse(static_cast<size_t>(list_rows));
       for (int t : threads) {
-        ThreadPool pool(t);
+        ThreadPool pool(t, o.worker_spin);
         for (const std::string& task : tasks) {
           for (std::int64_t sel : selected) {
             std::vector<std::int64_t> offsets(static_cast<size_t>(list_rows) + 1);

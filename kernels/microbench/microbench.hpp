@@ -9,11 +9,14 @@
 // batches) from a steady clock.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
+
+#include "kernels/cpu/thread_pool.hpp"
 
 namespace hgca::kernels::microbench {
 
@@ -40,6 +43,9 @@ struct Row {
 struct Options {
   bool quick = false;   // a tiny grid: a smoke test of every primitive in seconds
   int max_threads = 0;  // CPU threads of the largest point; 0: every hardware thread
+  // The timed CPU pools' workers spin this long between calls before parking: as the hybrid runner's
+  // (kernels/hybrid HybridConfig::worker_spin_us), so that the rows carry the wake costs the runner pays.
+  std::chrono::microseconds worker_spin = kDefaultWorkerSpin;
   // CPU only: overrides of the grid, for tests (0 / empty: the grid's own)
   double cpu_stream_bytes = 0;
   std::vector<int> cpu_threads;

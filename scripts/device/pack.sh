@@ -3,6 +3,7 @@
 # they need that are not part of the base system into .devbuild/ (ignored by git; name it in `carry`).
 #
 #   scripts/device/pack.sh [BUILD_DIR]     default build-cuda; configure it first with -DCMAKE_BUILD_TYPE=Release
+#   PACK_TARGETS="hgca" scripts/device/pack.sh   packs only the named targets (a device run that needs hgca alone)
 #
 # run_all.sh puts .devbuild/lib on LD_LIBRARY_PATH. The CUDA runtime is linked statically: only the driver
 # (libcuda.so, present on the device machine) is needed there. The folder is also packed as
@@ -12,7 +13,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-cuda}
 dest=$root/.devbuild
-targets="hgca_cuda_tests hgca_hybrid_tests hgca_kernels_tests hgca_trace_kernels_tests hgca_cuda_bench hgca_kernel_bench hgca calibration_microbench_tests"
+targets=${PACK_TARGETS:-"hgca_cuda_tests hgca_hybrid_tests hgca_kernels_tests hgca_trace_kernels_tests hgca_cuda_bench hgca_kernel_bench hgca calibration_microbench_tests"}
 cmake --build "$build" -j2 --target $targets
 rm -rf "$dest"
 mkdir -p "$dest/bin" "$dest/lib"

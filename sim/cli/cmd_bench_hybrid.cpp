@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/thread_pool.hpp"
 #include "sim/cli/common.hpp"
 
 #ifdef HGCA_HAVE_HYBRID
@@ -138,7 +139,8 @@ int cmd_bench_hybrid(const Args& args) {
   double cpu_fraction = 0.1;
   unsigned long long seed = 1;
   std::string dtype = "fp16", select = "random", task = "kv_group";
-  bool json = false, same_lists = false;
+  bool json = false, same_lists = false, base_pages = false;
+  int worker_spin_us = static_cast<int>(hgca::kernels::kDefaultWorkerSpin.count());
   opts.add_options()("help,h", "this help")("batch", po::value(&batch)->default_value(16), "sequences")(
       "q-heads", po::value(&q_heads)->default_value(32), "query heads")(
       "kv-heads", po::value(&kv_heads)->default_value(8), "KV heads")(
@@ -159,6 +161,9 @@ int cmd_bench_hybrid(const Args& args) {
       "splits", po::value(&splits)->default_value(0), "GPU split-K count (0: automatic)")(
       "warps", po::value(&warps)->default_value(4), "GPU warps per CTA")(
       "unroll", po::value(&unroll)->default_value(4), "GPU rows in flight per thread (4, 8)")(
+      "worker-spin-us", po::value(&worker_spin_us)->default_value(worker_spin_us),
+      "how long CPU workers spin between steps before parking (0: park at once, every step wakes them)")(
+      "base-pages", po::bool_switch(&base_pages), "the CPU pool on 4 KB pages (default: transparent huge pages)")(
       "same-lists", po::bool_switch(&same_lists),
       "reuse the first random lists every step (the rows then stay in the CPU cache: measures the cache)")(
       "json", po::bool_switch(&json), "print one JSON object");
@@ -186,6 +191,8 @@ int cmd_bench_hybrid(const Args& args) {
   c.cpu_fraction = cpu_fraction;
   c.cpu_select = cpu_select;
   c.threads = threads;
+  c.worker_spin_us = worker_spin_us;
+  c.huge_pages = !base_pages;
   c.seed = seed;
   c.redraw = !same_lists;
   c.gpu.splits = splits;
@@ -218,6 +225,8 @@ int cmd_bench_hybrid(const Args& args) {
 #else
   (void)json;
   (void)same_lists;
+  (void)base_pages;
+  (void)worker_spin_us;
   std::cerr << "hgca bench hybrid: this hgca was built without CUDA (HGCA_CUDA=OFF or no nvcc found), so it has no "
                "hybrid runner\n";
   return 1;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "kernels/cpu/thread_pool.hpp"
 #include "sim/calibration/fit.hpp"
 #include "sim/calibration/measurements.hpp"
 #include "sim/calibration/measurements_h5.hpp"
@@ -52,7 +53,7 @@ std::string beside(const std::string& out, const std::string& suffix) {
 #ifdef HGCA_HAVE_MICROBENCH
 // Runs the microbenchmarks on this machine and writes the table (CSV, atomically) and its HDF5 copy.
 // Returns 0, or the exit status of a failure (its line already printed).
-int measure(const std::string& csv_path, const std::string& h5_path, bool quick, int passes, MachineStamp& stamp,
+int measure(const std::string& csv_path, const std::string& h5_path, bool quick, int passes, int worker_spin_us, MachineStamp& stamp,
             const std::string& command) {
   namespace mb = hgca::kernels::microbench;
   std::string why;
@@ -63,6 +64,7 @@ int measure(const std::string& csv_path, const std::string& h5_path, bool quick,
   }
   mb::Options options;
   options.quick = quick;
+  options.worker_spin = std::chrono::microseconds(worker_spin_us);
   options.log = [](const std::string& line) { std::cerr << "  " << line << "\n"; };
   const mb::MachineInfo info = mb::machine_info();
   stamp.gpu = info.gpu;
@@ -117,6 +119,7 @@ int cmd_calibrate(const Args& args) {
   std::string measurements, base, out, name, measurements_out;
   bool quick = false;
   int passes = 0;
+  int worker_spin_us = static_cast<int>(hgca::kernels::kDefaultWorkerSpin.count());
   std::vector<std::string> checks;
   bool show_rows = false;
   FitOptions fit_options;
@@ -127,6 +130,9 @@ int cmd_calibrate(const Args& args) {
       "passes", po::value(&passes)->default_value(0),
       "microbenchmarks: run the whole grid this many times, one pass after the other, and keep each row's median "
       "over the passes (0: 3, or 1 with --quick)")(
+      "worker-spin-us", po::value(&worker_spin_us)->default_value(worker_spin_us),
+      "microbenchmarks: how long the CPU workers spin between calls before parking, as the hybrid runner's "
+      "(hgca validate measure --worker-spin-us); 0 parks at once")(
       "measurements-out", po::value(&measurements_out),
       "microbenchmarks: where to write the table (default: beside --out, NAME.measurements.csv; the HDF5 copy "
       "goes beside it as NAME.calibration.h5)")(
@@ -169,7 +175,12 @@ int cmd_calibrate(const Args& args) {
       return 2;
     }
     if (passes == 0) passes = quick ? 1 : 3;
-    if (const int rc = measure(measurements_out, h5 + ".calibration.h5", quick, passes, stamp, command_line(args)); rc != 0)
+    if (worker_spin_us < 0 || worker_spin_us > 1000000) {
+      std::cerr << "hgca calibrate: --worker-spin-us must be 0 to 1000000, got " << worker_spin_us << "\n";
+      return 2;
+    }
+    if (const int rc = measure(measurements_out, h5 + ".calibration.h5", quick, passes, worker_spin_us, stamp, command_line(args));
+        rc != 0)
       return rc;
     measurements = measurements_out;
 #else
@@ -177,8 +188,8 @@ int cmd_calibrate(const Args& args) {
                  "cuBLAS); rebuild with CUDA, or fit timings from elsewhere with --from-measurements FILE.csv\n";
     return 2;
 #endif
-  } else if (quick || !measurements_out.empty() || passes != 0) {
-    std::cerr << "hgca calibrate: --quick, --passes and --measurements-out belong to the microbenchmark mode, not to "
+  } else if (quick || !measurements_out.empty() || passes != 0 || !vm["worker-spin-us"].defaulted()) {
+    std::cerr << "hgca calibrate: --quick, --passes, --worker-spin-us and --measurements-out belong to the microbenchmark mode, not to "
                  "--from-measurements\n";
     return 2;
   }

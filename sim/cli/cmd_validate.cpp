@@ -100,12 +100,18 @@ int cmd_validate_measure(const Args& args) {
   po::options_description opts(
       "hgca validate measure [--grid FILE.yaml | --preset default|quick] [--role fit|holdout] --out measured.csv");
   std::string grid, preset, out, role;
-  bool dry_run = false;
+  bool dry_run = false, base_pages = false;
+  MeasureOptions mo;
   opts.add_options()("help,h", "this help")("grid", po::value(&grid), "grid file (YAML, docs/VALIDATION.md)")(
       "preset", po::value(&preset), "shipped grid: default (86 points, ~3 min) or quick (5 points, a few seconds)")(
       "out", po::value(&out), "measured table to write (CSV, atomically)")(
       "role", po::value(&role), "only the points of this role: fit (what a calibration measures) or holdout (what "
                                 "only validation measures); default every point")(
+      "passes", po::value(&mo.passes)->default_value(3),
+      "sweep the grid this many times, each point set up afresh per pass, and pool each point's steps")(
+      "worker-spin-us", po::value(&mo.worker_spin_us)->default_value(mo.worker_spin_us),
+      "how long the runner's CPU workers spin between steps before parking (0: park at once)")(
+      "base-pages", po::bool_switch(&base_pages), "the runner's CPU pool on 4 KB pages (default: transparent huge pages)")(
       "dry-run", po::bool_switch(&dry_run), "list the grid points and exit (no GPU needed)");
   const po::options_description hidden;
   const po::positional_options_description no_positionals;
@@ -119,6 +125,15 @@ int cmd_validate_measure(const Args& args) {
     std::cerr << "hgca validate measure: give --grid or --preset, not both\n";
     return 2;
   }
+  if (mo.passes < 1 || mo.passes > 99) {
+    std::cerr << "hgca validate measure: --passes must be 1 to 99, got " << mo.passes << "\n";
+    return 2;
+  }
+  if (mo.worker_spin_us < 0 || mo.worker_spin_us > 1000000) {
+    std::cerr << "hgca validate measure: --worker-spin-us must be 0 to 1000000, got " << mo.worker_spin_us << "\n";
+    return 2;
+  }
+  mo.huge_pages = !base_pages;
   std::vector<ValidationPoint> points;
   try {
     points = grid.empty() ? preset_points(preset.empty() ? "default" : preset) : read_grid_file(grid);
@@ -147,10 +162,11 @@ int cmd_validate_measure(const Args& args) {
     return 2;
   }
   try {
-    MeasureOptions mo;
     mo.log = &std::cout;
     const std::vector<MeasuredRow> rows = measure_points(points, mo);
-    write_measured_file(out, rows);
+    write_measured_file(out, rows,
+                        "runner: " + std::to_string(mo.passes) + " passes, workers spin " + std::to_string(mo.worker_spin_us) +
+                            " us, pool on " + (mo.huge_pages ? "transparent huge pages" : "4 KB pages"));
     std::cout << "wrote " << rows.size() << " measured points to " << out << "\n";
     return 0;
   } catch (const std::exception& e) {

@@ -63,7 +63,7 @@ std::vector<ValidationPoint> read_grid_file(const std::string& path);
 struct Repetitions {
   int warmup, reps;
 };
-inline constexpr Repetitions kAttentionRepetitions{3, 10};
+inline constexpr Repetitions kAttentionRepetitions{5, 20};
 inline constexpr Repetitions kDecodeStepRepetitions{2, 5};
 inline Repetitions repetitions_for(PointKind k) {
   return k == PointKind::Attention ? kAttentionRepetitions : kDecodeStepRepetitions;

@@ -60,8 +60,10 @@ namespace {
 using namespace hgca::kernels;
 using namespace hgca::kernels::hybrid;
 
-HybridConfig runner_config(const ValidationPoint& p) {
+HybridConfig runner_config(const ValidationPoint& p, const MeasureOptions& o) {
   HybridConfig c;
+  c.worker_spin_us = o.worker_spin_us;
+  c.huge_pages = o.huge_pages;
   c.batch = p.batch;
   c.q_heads = p.q_heads;
   c.kv_heads = p.kv_heads;
@@ -105,27 +107,22 @@ struct Samples {
   }
 };
 
-void measure_attention(MeasuredRow& row) {
-  HybridStep step(runner_config(row.point));
-  const Repetitions rep = repetitions_for(row.point.kind);
+void measure_attention(const ValidationPoint& p, const MeasureOptions& o, Samples& s) {
+  HybridStep step(runner_config(p, o));
+  const Repetitions rep = repetitions_for(p.kind);
   for (int i = 0; i < rep.warmup; ++i) step.run();
-  Samples s;
   for (int i = 0; i < rep.reps; ++i) {
     const PhaseTimes t = step.run();
     s.add(t.total_ms, t);
   }
   const CheckResult chk = step.check(2);
   if (chk.max_rel_error > 1e-3)
-    throw std::runtime_error("point " + std::to_string(row.point.id) + ": the runner's result is wrong (max relative error " +
+    throw std::runtime_error("point " + std::to_string(p.id) + ": the runner's result is wrong (max relative error " +
                              std::to_string(chk.max_rel_error) + ")");
-  s.store(row);
-  row.warmup = rep.warmup;
-  row.reps = rep.reps;
 }
 
-void measure_decode_step(MeasuredRow& row) {
+void measure_decode_step(const ValidationPoint& p, const MeasureOptions& o, Samples& s) {
 #ifdef HGCA_HAVE_HYBRID_MODEL
-  const ValidationPoint& p = row.point;
   if (p.model != "llama-3.1-8b")
     throw std::runtime_error("point " + std::to_string(p.id) + ": the decode-step runner knows llama-3.1-8b only, not '" +
                              p.model + "'");
@@ -134,20 +131,18 @@ void measure_decode_step(MeasuredRow& row) {
   c.hidden = 4096;
   c.intermediate = 14336;
   c.vocab = 128256;
-  c.attention = runner_config(p);
+  c.attention = runner_config(p, o);
   ModelStep step(c);
   const Repetitions rep = repetitions_for(p.kind);
   for (int i = 0; i < rep.warmup; ++i) step.run();
-  Samples s;
   for (int i = 0; i < rep.reps; ++i) {
     const ModelStepTimes t = step.run();
     s.add(t.total_ms, t.attention);
   }
-  s.store(row);
-  row.warmup = rep.warmup;
-  row.reps = rep.reps;
 #else
-  throw std::runtime_error("point " + std::to_string(row.point.id) +
+  (void)o;
+  (void)s;
+  throw std::runtime_error("point " + std::to_string(p.id) +
                            ": this hgca was built without cuBLAS (no hgca_hybrid_model), so it cannot run decode-step points");
 #endif
 }
@@ -161,9 +156,9 @@ std::string measure_unavailable() {
 }
 
 std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& points, const MeasureOptions& opts) {
+  if (opts.passes < 1) throw std::invalid_argument("measure_points: passes must be >= 1");
   const std::string gpu = cuda::device_info(0).name, cpu = cpu_name(), date = utc_now();
-  std::vector<MeasuredRow> rows;
-  const auto start = std::chrono::steady_clock::now();
+  std::vector<const ValidationPoint*> fits;
   for (const ValidationPoint& p : points) {
     const double avail = mem_available_bytes();
     if (p.pool_bytes() > kMaxPoolBytes || (avail > 0 && p.pool_bytes() > opts.host_memory_share * avail)) {
@@ -171,23 +166,42 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
         *opts.log << "point " << p.id << ": skipped, its CPU pool (" << p.pool_bytes() / 1e9 << " GB) does not fit host memory\n";
       continue;
     }
+    fits.push_back(&p);
+  }
+  std::vector<Samples> samples(fits.size());
+  const auto start = std::chrono::steady_clock::now();
+  for (int pass = 0; pass < opts.passes; ++pass) {
+    for (std::size_t i = 0; i < fits.size(); ++i) {
+      const ValidationPoint& p = *fits[i];
+      const auto t0 = std::chrono::steady_clock::now();
+      const std::size_t before = samples[i].total.size();
+      if (p.kind == PointKind::Attention) measure_attention(p, opts, samples[i]);
+      else measure_decode_step(p, opts, samples[i]);
+      if (opts.log) {
+        const std::vector<double> mine(samples[i].total.begin() + static_cast<std::ptrdiff_t>(before), samples[i].total.end());
+        char buf[288];
+        std::snprintf(buf, sizeof buf,
+                      "pass %d/%d point %3d/%zu %-11s %-7s b=%-3d ctx=%-6lld win=%-5lld sel=%-6lld t=%-2d %-8s %9.3f ms  (%.1f s, %.0f s total)\n",
+                      pass + 1, opts.passes, p.id, points.size(), to_string(p.kind), to_string(p.role), p.batch,
+                      static_cast<long long>(p.context), static_cast<long long>(p.window), static_cast<long long>(p.cpu_select),
+                      p.threads, p.cpu_task.c_str(), median_of(mine),
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        *opts.log << buf << std::flush;
+      }
+    }
+  }
+  std::vector<MeasuredRow> rows;
+  for (std::size_t i = 0; i < fits.size(); ++i) {
     MeasuredRow row;
-    row.point = p;
+    row.point = *fits[i];
     row.gpu = gpu;
     row.cpu = cpu;
     row.date = date;
-    const auto t0 = std::chrono::steady_clock::now();
-    if (p.kind == PointKind::Attention) measure_attention(row);
-    else measure_decode_step(row);
-    if (opts.log) {
-      char buf[256];
-      std::snprintf(buf, sizeof buf, "point %3d/%zu %-11s %-7s b=%-3d ctx=%-6lld win=%-5lld sel=%-6lld t=%-2d %-8s %9.3f ms  (%.1f s, %.0f s total)\n",
-                    p.id, points.size(), to_string(p.kind), to_string(p.role), p.batch, static_cast<long long>(p.context),
-                    static_cast<long long>(p.window), static_cast<long long>(p.cpu_select), p.threads, p.cpu_task.c_str(),
-                    row.total_ms, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      *opts.log << buf << std::flush;
-    }
+    samples[i].store(row);
+    const Repetitions rep = repetitions_for(row.point.kind);
+    row.warmup = rep.warmup;
+    row.reps = rep.reps * opts.passes;
     rows.push_back(std::move(row));
   }
   return rows;

@@ -206,8 +206,11 @@ void write_measured(std::ostream& out, const std::vector<MeasuredRow>& rows) {
   }
 }
 
-void write_measured_file(const std::string& path, const std::vector<MeasuredRow>& rows) {
-  write_file_atomically(path, [&](std::ostream& out) { write_measured(out, rows); });
+void write_measured_file(const std::string& path, const std::vector<MeasuredRow>& rows, const std::string& provenance) {
+  write_file_atomically(path, [&](std::ostream& out) {
+    if (!provenance.empty()) out << "# " << provenance << "\n";
+    write_measured(out, rows);
+  });
 }
 
 }  // namespace hgca::validation

@@ -42,6 +42,7 @@ std::vector<MeasuredRow> parse_measured(std::istream& in, const std::string& sou
 // Writes rows in the same format; parse(write(rows)) gives the rows back (reals in shortest exact form).
 void write_measured(std::ostream& out, const std::vector<MeasuredRow>& rows);
 // Atomically (temporary + rename); throws std::runtime_error naming the path.
-void write_measured_file(const std::string& path, const std::vector<MeasuredRow>& rows);
+// `provenance` (how the rows were measured) goes first as a '#' comment line, which readers skip.
+void write_measured_file(const std::string& path, const std::vector<MeasuredRow>& rows, const std::string& provenance = "");
 
 }  // namespace hgca::validation
