@@ -5,6 +5,7 @@
 // base units (bytes, seconds, bytes/second, FLOP/second) as doubles; counts are integers.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -91,6 +92,16 @@ struct HostSpec {
   // on the QKV output and on the query copy before the CPU tasks, on the CPU tasks before the result copy, on
   // the merge); 0 keeps the asynchronous host of earlier profiles.
   double sync_s = 0;
+  // The host's first work after it waited for a CPU phase of length t costs
+  // after_cpu_max * (1 - exp(-t / after_cpu_time)) more (a blocking host only). Measured by `hgca bench
+  // wake`: after t of CPU load the runner's tail (result copy, merge, synchronisation) grows with t, after t
+  // of idle it does not; a host whose caches, TLBs and driver state the CPU phase pushed out, paying to bring
+  // them back. 0 (the default) charges nothing.
+  double after_cpu_max_s = 0;
+  double after_cpu_time_s = 1e-3;
+  double after_cpu_seconds(double cpu_phase_s) const {
+    return after_cpu_max_s > 0 ? after_cpu_max_s * -std::expm1(-cpu_phase_s / after_cpu_time_s) : 0.0;
+  }
   bool shares_cpu_core = false;  // the host thread runs on one of cpu.cores, which attention workers then lack
 };
 

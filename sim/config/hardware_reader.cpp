@@ -169,6 +169,12 @@ HostSpec read_host(const MapReader& r) {
                        "a duration such as '2 ms'");
   host.sync_s = r.duration("sync", 0.0);
   require_non_negative(r, "sync", host.sync_s, format_duration(host.sync_s), "a duration such as '10 us'");
+  host.after_cpu_max_s = r.duration("after_cpu_max", 0.0);
+  require_non_negative(r, "after_cpu_max", host.after_cpu_max_s, format_duration(host.after_cpu_max_s),
+                       "a duration such as '30 us'");
+  host.after_cpu_time_s = r.duration("after_cpu_time", 1e-3);
+  r.check(std::isfinite(host.after_cpu_time_s) && host.after_cpu_time_s > 0, "after_cpu_time",
+          "must be a positive duration, got " + format_duration(host.after_cpu_time_s), "a duration such as '3 ms'");
   host.shares_cpu_core = r.flag("shares_cpu_core", false);
   return host;
 }
@@ -192,7 +198,8 @@ HardwareProfile read_hardware(const Node& doc, const std::string& path, const st
   hw.cpu = read_cpu(r.child("cpu", {"name", "cores", "sockets", "memory", "bandwidth_by_threads", "flops_per_core",
                                     "task_overhead", "wakeup", "wakeup_stagger", "gather_efficiency", "row_cost", "select_key_cost",
                                     "socket_bandwidth_by_threads", "llc_bytes", "llc_bandwidth_factor"}));
-  hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "sync", "shares_cpu_core"}));
+  hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "sync", "after_cpu_max", "after_cpu_time",
+                                                            "shares_cpu_core"}));
   return hw;
 }
 

@@ -95,6 +95,10 @@ void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
   put(out, "framework_op", format_duration(h.framework_op_s));
   put(out, "framework_step", format_duration(h.framework_step_s));
   if (h.sync_s > 0) put(out, "sync", format_duration(h.sync_s));  // only when set: older profiles read back the same
+  if (h.after_cpu_max_s > 0) {  // only when set, as sync
+    put(out, "after_cpu_max", format_duration(h.after_cpu_max_s));
+    put(out, "after_cpu_time", format_duration(h.after_cpu_time_s));
+  }
   put(out, "shares_cpu_core", h.shares_cpu_core);
   out << YAML::EndMap;
   out << YAML::EndMap;

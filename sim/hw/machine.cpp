@@ -15,6 +15,10 @@ Machine::Machine(Simulator& sim, const HardwareProfile& hw, int cpu_threads, Cpu
               switch (op.host_work) {
                 case HostWork::Launch: return hw_.gpu.kernel_launch_s + hw_.host.framework_op_s;
                 case HostWork::Issue: return hw_.host.framework_op_s;
+                case HostWork::AfterCpu: {
+                  const Op& cpu = graph_->ops()[op.after];  // ended: it is a dependency
+                  return op.fixed_s + hw_.host.after_cpu_seconds(to_seconds(cpu.end - cpu.start));
+                }
                 case HostWork::Fixed: break;
               }
               return op.fixed_s;

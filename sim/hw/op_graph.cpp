@@ -108,6 +108,18 @@ OpId StepGraph::host(const char* name, int layer, double seconds, std::initializ
   return add(h, deps);
 }
 
+OpId StepGraph::host_after_cpu(const char* name, int layer, double seconds, OpId cpu) {
+  if (cpu >= ops_.size() || ops_[cpu].unit != Unit::Cpu) throw std::logic_error("StepGraph::host_after_cpu: not a CPU batch");
+  Op h;
+  h.unit = Unit::Host;
+  h.name = name;
+  h.layer = static_cast<int16_t>(layer);
+  h.fixed_s = seconds;
+  h.host_work = HostWork::AfterCpu;
+  h.after = cpu;
+  return add(h, {cpu});
+}
+
 void StepGraph::finalize() {
   // Counting sort of edges by source: successor lists in a flat array, in edge insertion order.
   for (auto& op : ops_) op.succ_begin = op.succ_end = 0;

@@ -25,9 +25,10 @@ constexpr int kStreamsPerUnit = 8;
 // What a GPU op computes: chooses the roofline peak (tensor cores or not) and, once calibrated, the table.
 enum class KernelKind : uint8_t { Gemm, Attention, Merge, Elementwise, Selection, Other };
 
-// What a host-thread op costs: a fixed duration, a kernel launch (gpu.kernel_launch + host.framework_op), or
-// issuing a copy or a batch of CPU tasks (host.framework_op).
-enum class HostWork : uint8_t { Fixed, Launch, Issue };
+// What a host-thread op costs: a fixed duration, a kernel launch (gpu.kernel_launch + host.framework_op),
+// issuing a copy or a batch of CPU tasks (host.framework_op), or the return from waiting for a CPU batch
+// (the fixed duration + host.after_cpu of the batch's length, known only once it ran).
+enum class HostWork : uint8_t { Fixed, Launch, Issue, AfterCpu };
 
 // One CPU task: a unit of work one core does alone (attention of one head of one sequence, say).
 struct CpuTask {
@@ -51,6 +52,7 @@ struct Op {
   double bytes = 0;       // GPU: HBM bytes; copies: bytes moved
   double fixed_s = 0;     // host ops (Fixed): duration; GPU ops: added to the roofline time
   uint32_t task_begin = 0, task_end = 0;  // CPU ops: their tasks in StepGraph::tasks
+  OpId after = UINT32_MAX;                 // host ops (AfterCpu): the CPU batch waited for
   uint32_t deps_left = 0;
   uint32_t succ_begin = 0, succ_end = 0;  // successors in StepGraph::successors (after finalize)
   SimTime ready = -1, start = -1, end = -1;
@@ -75,6 +77,9 @@ class StepGraph {
   void cpu_tasks(const std::vector<CpuTask>& ts);
   // Work on the host thread that drives the GPU (synchronisation, framework overhead).
   OpId host(const char* name, int layer, double seconds, std::initializer_list<OpId> deps = {});
+  // The host thread waiting for CPU batch `cpu` (a join of the workers): costs `seconds` plus
+  // host.after_cpu of the batch's duration.
+  OpId host_after_cpu(const char* name, int layer, double seconds, OpId cpu);
   // Adds a dependency after the fact (for dependencies collected in loops).
   void depend(OpId op, OpId on);
 

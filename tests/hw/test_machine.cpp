@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "sim/hw/gpu_cost.hpp"
 #include "sim/hw/machine.hpp"
 #include "tests/support/fixtures.hpp"
@@ -46,6 +48,40 @@ TEST(Machine, CrossStreamDependencyActsLikeAnEvent) {
   m.execute(g);
   EXPECT_EQ(g.ops()[k].start, g.ops()[up].end);
   EXPECT_EQ(g.ops()[other].start, 0);
+}
+
+// host.after_cpu: the host's return from waiting for a CPU batch of length t costs max (1 - exp(-t / T)),
+// computed from the batch's simulated length (framework_op charges the batch's issue, so it starts at 1 us).
+TEST(Machine, ReturnFromACpuPhaseCostsItsSaturatingTerm) {
+  for (const double mb : {1.0, 10.0, 100.0}) {
+    HardwareProfile hw = test::simple_hardware();
+    hw.host.framework_op_s = 1e-6;
+    hw.host.after_cpu_max_s = 40e-6;
+    hw.host.after_cpu_time_s = 2e-3;
+    Simulator sim;
+    Machine m(sim, hw, 1, CpuSchedule::Dynamic);
+    StepGraph g;
+    const OpId cpu = g.cpu_batch(0, "cpu", 0);
+    g.cpu_task(CpuTask{mb * 1e6, 0, 0});  // one thread at 10 GB/s: 0.1, 1 or 10 ms
+    const OpId wait = g.host_after_cpu("wait", 0, 3e-6, cpu);
+    const SimTime total = m.execute(g);
+    const double t = to_seconds(g.ops()[cpu].end - g.ops()[cpu].start);
+    EXPECT_NEAR(t, mb * 1e6 / 10e9, 1e-9);
+    const double expected = 3e-6 + 40e-6 * (1 - std::exp(-t / 2e-3));
+    EXPECT_NEAR(to_seconds(g.ops()[wait].end - g.ops()[wait].start), expected, 1e-9) << mb;
+    EXPECT_NEAR(to_seconds(total), 1e-6 + t + expected, 1e-9);
+  }
+  // With after_cpu_max 0 (the default) the wait costs only its fixed part.
+  HardwareProfile hw = test::simple_hardware();
+  Simulator sim;
+  Machine m(sim, hw, 1, CpuSchedule::Dynamic);
+  StepGraph g;
+  const OpId cpu = g.cpu_batch(0, "cpu", 0);
+  g.cpu_task(CpuTask{1e7, 0, 0});
+  const OpId wait = g.host_after_cpu("wait", 0, 3e-6, cpu);
+  m.execute(g);
+  EXPECT_NEAR(to_seconds(g.ops()[wait].end - g.ops()[wait].start), 3e-6, 1e-12);
+  EXPECT_THROW(g.host_after_cpu("not a batch", 0, 0, wait), std::logic_error);
 }
 
 TEST(Machine, RefusesADependencyOnItselfOrALaterOp) {

@@ -106,6 +106,35 @@ TEST(HostSync, ProfileRoundTrip) {
   std::filesystem::remove(path);
 }
 
+// host.after_cpu_max and host.after_cpu_time: written only when the term is on, read back bit for bit, and a
+// time constant of 0 is refused with the key named.
+TEST(HostAfterCpu, ProfileRoundTrip) {
+  HardwareProfile hw = load_hardware(kSource + "/configs/hw/device-h100.yaml");
+  EXPECT_EQ(hw.host.after_cpu_max_s, 0);
+  EXPECT_EQ(hw.host.after_cpu_seconds(1e-3), 0);
+  EXPECT_EQ(hardware_to_yaml(hw).find("after_cpu"), std::string::npos);
+  hw.host.after_cpu_max_s = 31.25e-6;
+  hw.host.after_cpu_time_s = 4.5e-3;
+  EXPECT_NEAR(hw.host.after_cpu_seconds(4.5e-3), 31.25e-6 * (1 - std::exp(-1.0)), 1e-15);
+  const auto path = std::filesystem::temp_directory_path() / ("hgca-after-cpu-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(path) << hardware_to_yaml(hw);
+  const HardwareProfile back = load_hardware(path.string());
+  EXPECT_EQ(back.host.after_cpu_max_s, hw.host.after_cpu_max_s);
+  EXPECT_EQ(back.host.after_cpu_time_s, hw.host.after_cpu_time_s);
+  std::string text = hardware_to_yaml(hw);
+  const std::size_t at = text.find("after_cpu_time: ");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at, "after_cpu_time: 0 us");
+  std::ofstream(path) << text;
+  try {
+    load_hardware(path.string());
+    ADD_FAILURE() << "a zero host.after_cpu_time was accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("after_cpu_time"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
+}
+
 // Rows "measured" by the simulator itself with a known host section; the fit starts elsewhere.
 std::vector<MeasuredRow> synthetic_rows(const HardwareProfile& truth) {
   std::vector<MeasuredRow> rows = read_measured(kSmall);
@@ -137,6 +166,28 @@ TEST(StepFit, RecoversKnownValuesFromSimulatedRows) {
   EXPECT_EQ(fit.profile.host.framework_op_s, base.host.framework_op_s);  // not fitted: unchanged
   EXPECT_EQ(fit.fit_rows, static_cast<int>(rows.size()));
   for (const PredictedRow& r : fit.rows) EXPECT_LT(std::abs(r.error), 0.01) << r.measured.point.id;
+}
+
+// host.after_cpu_max on a blocking host: rows simulated with a known term (time constant given) are fitted
+// back; the time constant alone is refused while the term is off, and accepted together with the maximum.
+TEST(StepFit, RecoversTheAfterCpuTerm) {
+  HardwareProfile base = load_hardware(kSource + "/configs/hw/device-h100.yaml");
+  base.host.sync_s = 5e-6;
+  base.host.after_cpu_time_s = 1e-3;
+  HardwareProfile truth = base;
+  truth.host.after_cpu_max_s = 60e-6;
+  const auto rows = synthetic_rows(truth);
+  StepFitOptions o;
+  o.params = parse_fit_params("after_cpu_max");
+  o.jobs = 2;
+  const StepFit fit = fit_to_steps(rows, base, o);
+  EXPECT_NEAR(fit.profile.host.after_cpu_max_s, 60e-6, 0.03 * 60e-6);
+  for (const PredictedRow& r : fit.rows) EXPECT_LT(std::abs(r.error), 0.01) << r.measured.point.id;
+  o.params = parse_fit_params("after_cpu_time");
+  EXPECT_THROW(fit_to_steps(rows, base, o), std::runtime_error);
+  o.params = parse_fit_params("after_cpu_max,after_cpu_time");
+  o.grid_points = 5;
+  EXPECT_NO_THROW(fit_to_steps(rows, base, o));
 }
 
 TEST(StepFit, NeverReadsHoldoutRows) {

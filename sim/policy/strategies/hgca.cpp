@@ -83,7 +83,7 @@ class Hgca final : public Strategy {
     if (blocking) g.host("wait queries (host)", layer, sync, {q_host});
     const OpId sparse = g.cpu_batch(0, "sparse-attn", layer, {q_host});
     add_tasks(g, layer, step.step);
-    if (blocking) g.host("wait CPU attention", layer, 0, {sparse});
+    if (blocking) g.host_after_cpu("wait CPU attention", layer, 0, sparse);
     const OpId back = g.copy(Unit::H2D, 0, "partials to GPU", layer, c.partial_bytes(batch), {sparse});
     const OpId merged = gpu_kernel(g, KernelKind::Merge, "lse-merge", layer, c.merge(batch), {back, win});
     if (blocking) g.host("wait merge", layer, sync, {merged});

@@ -217,7 +217,7 @@ class HgcaPaper final : public Strategy {
       if (tasks > 1 && host.framework_op_s > 0) g.host("fork CPU tasks", layer, (tasks - 1) * host.framework_op_s);
       const OpId sparse = g.cpu_batch(0, "sparse-attn", layer, {q_host});
       add_head_group_tasks(g, ctx_, sets_, p.head_groups, p.selection == PaperSelectionScope::KvHead);
-      g.host("wait CPU tasks", layer, 0, {sparse});
+      g.host_after_cpu("wait CPU tasks", layer, 0, sparse);
       const OpId back = g.copy(Unit::H2D, 0, "partials to GPU", layer, c.partial_bytes(batch), {sparse});
       out = gpu_kernel(g, KernelKind::Merge, "lse-merge", layer, c.merge(batch), {back, win, scores});
       g.host("cuda sync", layer, 0, {out});
