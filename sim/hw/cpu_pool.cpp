@@ -158,7 +158,12 @@ void CpuPool::advance_service() {
 
 SimTime CpuPool::read_finish(const Domain& d, double target) {
   const double left = target - d.service;
-  return left <= 0 ? d.service_at : d.service_at + duration_from_seconds(left / d.share);
+  if (left <= 0) return d.service_at;
+  // A share of next to nothing (a fit trying a bandwidth at its lower bound) would take longer than the clock
+  // can count: such a read ends at a far but finite horizon (2.5 hours; a thousand of them in a row still fit
+  // the clock), so the step completes, absurdly late, instead of overflowing.
+  constexpr SimTime kHorizon = kNever / 1024;
+  return d.service_at + std::min(duration_from_seconds(left / d.share), kHorizon);
 }
 
 double CpuPool::llc_scale(const CpuTask& t) const {
