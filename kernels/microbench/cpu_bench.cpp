@@ -268,12 +268,56 @@ void draw_list(std::uint64_t seed, std::int64_t n, std::int64_t k, std::int32_t*
   std::copy(v.begin(), v.end(), out);
 }
 
+// A KV pool of `batch` sequences of `kv_len` tokens (fp16), filled, with the queries and outputs of one step.
+struct GivenRig {
+  int batch, q_heads, kv_heads, head_dim;
+  std::int64_t kv_len;
+  KvStore kv;
+  std::vector<float> q, out, lse;
+  GivenRig(int batch_, int q_heads_, int kv_heads_, int head_dim_, std::int64_t kv_len_, int fill_threads)
+      : batch(batch_), q_heads(q_heads_), kv_heads(kv_heads_), head_dim(head_dim_), kv_len(kv_len_),
+        kv(KvType::f16, kv_heads_, head_dim_, std::vector<std::int64_t>(static_cast<size_t>(batch_), kv_len_)),
+        q(static_cast<size_t>(batch_) * q_heads_ * head_dim_), out(q.size()), lse(static_cast<size_t>(batch_) * q_heads_) {
+    ThreadPool fill_pool(fill_threads);
+    fill_kv(kv, fill_pool);
+    for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 2654435761u) % 1000) / 500.0f - 1.0f;
+  }
+};
+
+// Times sparse attention over per-head lists of `sel` tokens given in advance, each query head its own random
+// list drawn afresh (untimed) before every repetition; `draw` counts draws across a whole grid so that no two
+// repetitions anywhere read the same lists. Returns the cpu_attention row (method given).
+Row time_given(const Options& o, GivenRig& rig, ThreadPool& pool, int threads, const std::string& task,
+               std::int64_t sel, std::uint64_t& draw, const char* note) {
+  const std::int64_t list_rows = static_cast<std::int64_t>(rig.batch) * rig.q_heads;
+  std::vector<std::int64_t> offsets(static_cast<size_t>(list_rows) + 1);
+  for (std::int64_t r = 0; r <= list_rows; ++r) offsets[static_cast<size_t>(r)] = r * sel;
+  std::vector<std::int32_t> indices(static_cast<size_t>(list_rows * sel));
+  AttentionOptions ao;
+  ao.granularity = granularity_of(task);
+  const double s = median_seconds(1, o.quick ? 2 : 5, [&] {
+    ++draw;
+    pool.parallel_for(list_rows, Partition::dynamic, [&](std::int64_t r, int) {
+      draw_list((draw << 32) ^ (static_cast<std::uint64_t>(r) * 0x9E3779B97F4A7C15ull), rig.kv_len, sel,
+                indices.data() + offsets[static_cast<size_t>(r)]);
+    });
+    return wall_seconds([&] {
+      const Status st = sparse_attention(rig.kv, rig.q_heads, rig.q, {offsets, indices}, {rig.out, rig.lse}, ao, &pool);
+      if (!st.ok()) throw std::runtime_error("microbench: sparse_attention: " + st.message);
+    });
+  });
+  return attention_row(rig.batch, rig.q_heads, rig.kv_heads, rig.kv_len, rig.head_dim, threads, "given", sel, task, s, note);
+}
+
+int all_threads(const Options& o) {
+  return o.max_threads > 0 ? o.max_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 // Sparse attention over per-head lists given in advance (method given): what the hybrid runner's CPU phase
-// does, with no selection work. Each query head attends its own random list of `selected` tokens, drawn
-// afresh (untimed) before every repetition, out of a KV pool of about 2 GiB per batch: the rows one
-// repetition reads are not the last one's, so the 300 MB L3 of the device's Xeon does not serve them. Two
-// shapes (head_dim 128 and 64) give rows of two sizes, so a per-row cost separates from bandwidth; batch and
-// selected span one task per thread to dozens.
+// does, with no selection work, out of a KV pool of about 2 GiB per batch: the rows one repetition reads are
+// not the last one's, so the 300 MB L3 of the device's Xeon does not serve them (bench_llc measures what it
+// does serve). Two shapes (head_dim 128 and 64) give rows of two sizes, so a per-row cost separates from
+// bandwidth; batch and selected span one task per thread to dozens.
 void bench_given(const Options& o, std::vector<Row>& rows) {
   struct Shape {
     int q_heads, kv_heads, head_dim;
@@ -282,7 +326,7 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
   const std::vector<int> batches = o.quick ? std::vector<int>{2} : std::vector<int>{1, 4, 16};
   const std::vector<std::int64_t> selected = o.quick ? std::vector<std::int64_t>{64} : std::vector<std::int64_t>{64, 512, 4096};
   const std::vector<std::string> tasks = o.quick ? std::vector<std::string>{"kv-head"} : std::vector<std::string>{"kv-head", "head"};
-  const int all = o.max_threads > 0 ? o.max_threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int all = all_threads(o);
   std::vector<int> threads = thread_grid(o);
   if (!o.quick && o.cpu_threads.empty()) {
     threads.clear();
@@ -292,49 +336,52 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
   }
   const double pool_bytes = o.quick ? 64.0 * (1 << 20) : 2048.0 * (1 << 20);
   const std::int64_t max_sel = *std::max_element(selected.begin(), selected.end());
-  std::uint64_t draw = 0;  // across the whole grid: no two repetitions anywhere read the same lists
+  std::uint64_t draw = 0;
 
   for (const Shape& sh : shapes) {
     for (int batch : batches) {
       const double token_bytes = 2.0 * 2.0 * sh.head_dim * sh.kv_heads;  // fp16 K and V of every KV head
       const std::int64_t kv_len = std::max<std::int64_t>(4 * max_sel, static_cast<std::int64_t>(pool_bytes / (batch * token_bytes)));
-      KvStore kv(KvType::f16, sh.kv_heads, sh.head_dim, std::vector<std::int64_t>(batch, kv_len));
-      {
-        ThreadPool fill_pool(all);
-        fill_kv(kv, fill_pool);
-      }
-      const std::int64_t list_rows = static_cast<std::int64_t>(batch) * sh.q_heads;
-      std::vector<float> q(static_cast<size_t>(list_rows) * sh.head_dim);
-      for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<float>((i * 2654435761u) % 1000) / 500.0f - 1.0f;
-      std::vector<float> out(q.size()), lse(static_cast<size_t>(list_rows));
+      GivenRig rig(batch, sh.q_heads, sh.kv_heads, sh.head_dim, kv_len, all);
       for (int t : threads) {
         ThreadPool pool(t, o.worker_spin);
         for (const std::string& task : tasks) {
           for (std::int64_t sel : selected) {
-            std::vector<std::int64_t> offsets(static_cast<size_t>(list_rows) + 1);
-            for (std::int64_t r = 0; r <= list_rows; ++r) offsets[static_cast<size_t>(r)] = r * sel;
-            std::vector<std::int32_t> indices(static_cast<size_t>(list_rows * sel));
-            AttentionOptions ao;
-            ao.granularity = granularity_of(task);
-            const double s = median_seconds(1, o.quick ? 2 : 5, [&] {
-              ++draw;
-              pool.parallel_for(list_rows, Partition::dynamic, [&](std::int64_t r, int) {
-                draw_list((draw << 32) ^ (static_cast<std::uint64_t>(r) * 0x9E3779B97F4A7C15ull), kv_len, sel,
-                          indices.data() + offsets[static_cast<size_t>(r)]);
-              });
-              return wall_seconds([&] {
-                const Status st = sparse_attention(kv, sh.q_heads, q, {offsets, indices}, {out, lse}, ao, &pool);
-                if (!st.ok()) throw std::runtime_error("microbench: sparse_attention: " + st.message);
-              });
-            });
-            rows.push_back(attention_row(batch, sh.q_heads, sh.kv_heads, kv_len, sh.head_dim, t, "given", sel, task, s,
-                                         "kernels/cpu sparse_attention over fresh random lists"));
+            rows.push_back(time_given(o, rig, pool, t, task, sel, draw, "kernels/cpu sparse_attention over fresh random lists"));
             say(o, "cpu_attention given batch=" + std::to_string(batch) + " head_dim=" + std::to_string(sh.head_dim) +
                        " threads=" + std::to_string(t) + " task=" + task + " selected=" + std::to_string(sel) + " " +
-                       std::to_string(s * 1e3) + " ms");
+                       std::to_string(rows.back().time_s * 1e3) + " ms");
           }
         }
       }
+    }
+  }
+}
+
+// The last-level cache as the runner's CPU phase meets it: the same given-list step (Llama-3.1-8B's attention
+// shape, batch 4, 256 tokens per query head (quick: 64), KV-group tasks) over pools of 16 MiB to 2 GiB. A step draws
+// fresh random lists, so the share of its rows found in the cache is about (cache the KV gets) / (pool); the
+// rows read per step barely change with the pool (the union of a group's lists grows from 68 % of a
+// 1024-token sequence to 1024 tokens), so what changes along the sweep is where they come from. These rows
+// determine cpu.llc_bytes and cpu.llc_bandwidth_factor (sim/hw/cpu_pool.cpp llc_scale).
+void bench_llc(const Options& o, std::vector<Row>& rows) {
+  constexpr int kBatch = 4, kQHeads = 32, kKvHeads = 8, kHeadDim = 128;
+  const std::int64_t selected = o.quick ? 64 : 256;
+  const double token_bytes = 2.0 * 2.0 * kHeadDim * kKvHeads * kBatch;  // one token of every sequence
+  const std::vector<double> pool_mib = o.quick ? std::vector<double>{8, 32} : std::vector<double>{16, 32, 64, 128, 256, 512, 1024, 2048};
+  const int all = all_threads(o);
+  std::vector<int> threads = o.cpu_threads;
+  if (threads.empty()) threads = o.quick ? std::vector<int>{all} : std::vector<int>{std::min(4, all), all};
+  threads.erase(std::unique(threads.begin(), threads.end()), threads.end());
+  std::uint64_t draw = 1ull << 24;  // apart from bench_given's draws
+  for (double mib : pool_mib) {
+    const std::int64_t kv_len = std::max<std::int64_t>(4 * selected, static_cast<std::int64_t>(mib * (1 << 20) / token_bytes));
+    GivenRig rig(kBatch, kQHeads, kKvHeads, kHeadDim, kv_len, all);
+    for (int t : threads) {
+      ThreadPool pool(t, o.worker_spin);
+      rows.push_back(time_given(o, rig, pool, t, "kv-head", selected, draw, "kernels/cpu sparse_attention, LLC sweep"));
+      say(o, "cpu_attention llc pool=" + std::to_string(static_cast<int>(mib)) + " MiB threads=" + std::to_string(t) + " " +
+                 std::to_string(rows.back().time_s * 1e3) + " ms");
     }
   }
 }
@@ -347,6 +394,7 @@ std::vector<Row> run_cpu(const Options& options) {
   bench_gather(options, rows);
   bench_attention(options, rows);
   bench_given(options, rows);
+  bench_llc(options, rows);
   return rows;
 }
 

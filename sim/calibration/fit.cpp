@@ -124,6 +124,15 @@ std::vector<Parameter> parameters_of(const HardwareProfile& hw) {
   ps.push_back({"cpu.select_key_cost", HardwarePart::Cpu, QuantityKind::Duration, 0, kInf,
                 [](const HardwareProfile& h) { return h.cpu.select_key_cost_s; },
                 [](HardwareProfile& h, double v) { h.cpu.select_key_cost_s = v; }});
+  // The share of the last-level cache the KV effectively gets and how much cheaper a hit is than DRAM: only
+  // rows whose pool is within a few times that size depend on them (the given-list rows over pools of 16 MiB
+  // to 2 GiB). Last, so that where the rows cannot separate them from the bandwidth, these go back to base.
+  ps.push_back({"cpu.llc_bytes", HardwarePart::Cpu, QuantityKind::Bytes, 64.0 * 1024, kInf,
+                [](const HardwareProfile& h) { return h.cpu.llc_bytes; },
+                [](HardwareProfile& h, double v) { h.cpu.llc_bytes = v; }});
+  ps.push_back({"cpu.llc_bandwidth_factor", HardwarePart::Cpu, QuantityKind::Share, 1, 1000,
+                [](const HardwareProfile& h) { return h.cpu.llc_bandwidth_factor; },
+                [](HardwareProfile& h, double v) { h.cpu.llc_bandwidth_factor = v; }});
   return ps;
 }
 
@@ -133,6 +142,7 @@ double default_scale(QuantityKind kind) {
     case QuantityKind::Duration: return 1e-6;
     case QuantityKind::FlopRate: return 1e12;
     case QuantityKind::Share: return 1;
+    case QuantityKind::Bytes: return 1024.0 * 1024;
   }
   return 1;
 }
@@ -158,7 +168,13 @@ class PartProblem {
   void apply(const Eigen::VectorXd& x) {
     for (size_t j = 0; j < free_.size(); ++j) params_[free_[j]].set(profile_, x[j] * scale_[j]);
   }
-  double lower(int j) const { return params_[free_[j]].lower / scale_[j]; }
+  // Rates stay within 10^4 of where they started: far below that a single row would take hours, which says
+  // nothing the cost at 10^-4 does not already say.
+  double lower(int j) const {
+    const Parameter& p = params_[free_[j]];
+    const bool rate = p.kind == QuantityKind::Bandwidth || p.kind == QuantityKind::FlopRate;
+    return rate ? std::max(p.lower / scale_[j], 1e-4) : p.lower / scale_[j];
+  }
   double upper(int j) const {
     const Parameter& p = params_[free_[j]];
     return (p.effect_limit ? std::min(p.upper, p.effect_limit(profile_)) : p.upper) / scale_[j];
@@ -351,6 +367,9 @@ std::string format_quantity(QuantityKind kind, double value) {
     case QuantityKind::Share:
       std::snprintf(buf, sizeof buf, "%.4g", value);
       break;
+    case QuantityKind::Bytes:
+      std::snprintf(buf, sizeof buf, "%.4g MiB", value / (1024.0 * 1024));
+      break;
   }
   return buf;
 }
@@ -388,7 +407,15 @@ std::vector<PrimitiveSummary> summarize(const std::vector<RowResult>& rows) {
 FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurement>& rows, const FitOptions& options) {
   HardwareProfile base = base_in;
   const std::set<int> added_points = add_curve_points(base, rows);
-  const std::vector<Parameter> params = parameters_of(base);
+  std::vector<Parameter> params = parameters_of(base);
+  // A cache at least as large as every row's KV pool serves every row entirely: beyond that size the cache term
+  // is a plain factor on the bandwidth, with no gradient to bring it back, so the search stops there.
+  double largest_pool = 0;
+  for (const Measurement& m : rows)
+    if (m.primitive == Primitive::CpuAttention)
+      largest_pool = std::max(largest_pool, static_cast<double>(m.batch) * m.kv_len * m.kv_heads * 2.0 * m.head_dim * m.dtype_bytes);
+  for (Parameter& p : params)
+    if (p.key == "cpu.llc_bytes" && largest_pool > 2 * p.lower) p.upper = largest_pool;
 
   std::vector<ParameterResult> results;
   for (const Parameter& p : params) {
@@ -424,6 +451,13 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
     // directions, where it just begins to bind.
     if (part == HardwarePart::Pcie && problem.profile().pcie.duplex_bandwidth <= 0)
       problem.profile().pcie.duplex_bandwidth = problem.profile().pcie.h2d.bandwidth + problem.profile().pcie.d2h.bandwidth;
+    // A profile without a cache term (llc_bytes 0, hits as dear as DRAM) has no gradient in either of its two
+    // parameters: start from a cache of 32 MiB read twice as fast. Where the rows do not determine them they go
+    // back to base, that is, to no cache term.
+    if (part == HardwarePart::Cpu && !(problem.profile().cpu.llc_bytes > 0)) {
+      problem.profile().cpu.llc_bytes = 32.0 * 1024 * 1024;
+      problem.profile().cpu.llc_bandwidth_factor = std::max(problem.profile().cpu.llc_bandwidth_factor, 2.0);
+    }
     const HardwareProfile start = problem.profile();
 
     while (!free.empty()) {
@@ -502,7 +536,9 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
                                : "weakly determined (±" + percent(rel_err[worst]) + " at " +
                                      format_quantity(params[free[worst]].kind, x[worst] * scale[worst]) + ")";
       }
-      params[free[worst]].set(problem.profile(), params[free[worst]].get(start));
+      // Back to base (where a start differs from base, as the duplex cap's and the cache's do, base is the
+      // value with no effect).
+      params[free[worst]].set(problem.profile(), results[free[worst]].base);
       free.erase(free.begin() + worst);
     }
     // Parameters of this part that were not fitted hold their base values (the duplex "none" start included).

@@ -26,7 +26,7 @@
 namespace hgca {
 
 // How a parameter's value is written (units in reports).
-enum class QuantityKind { Bandwidth, Duration, FlopRate, Share };
+enum class QuantityKind { Bandwidth, Duration, FlopRate, Share, Bytes };
 
 struct ParameterResult {
   std::string key;  // profile key path; "gpu.hbm_bandwidth*gpu.hbm_efficiency" for an effective rate

@@ -175,6 +175,19 @@ std::vector<Measurement> with_given_rows(std::vector<Measurement> rows) {
   return rows;
 }
 
+// The LLC sweep of the microbenchmarks (kernels/microbench bench_llc): the same given-list step over pools of
+// 16 MiB to 2 GiB (tokens of 16 KiB: batch 4 x 8 KV heads x 512 B), on 4 and 16 threads.
+std::vector<Measurement> llc_sweep_rows() {
+  std::vector<Measurement> rows;
+  for (int64_t mib : {16, 32, 64, 128, 256, 512, 1024, 2048})
+    for (int threads : {4, 16}) {
+      Measurement m = given(4, 32, 8, 128, threads, 256, CpuTaskGranularity::KvHead);
+      m.kv_len = mib * 64;
+      rows.push_back(m);
+    }
+  return rows;
+}
+
 // Timings from `hw` with +-0.4 % of deterministic noise (the same every run).
 std::vector<Measurement> timed(std::vector<Measurement> rows, const HardwareProfile& hw, double noise = 0.004) {
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -265,6 +278,48 @@ TEST(Fit, GivenListRowsDetermineRowCostOverheadsAndBandwidth) {
     EXPECT_TRUE(within(p.value, expected, 0.03)) << key;
   }
   for (const PrimitiveSummary& s : summarize(fit.rows)) EXPECT_LT(s.rms_relative, 0.01) << to_string(s.primitive);
+}
+
+TEST(Fit, TheLlcSweepDeterminesTheCacheTerm) {
+  // The KV gets 40 MiB of the cache, read 2.5x faster than DRAM; the base has no cache term. The sweep over
+  // pool sizes, with the streaming reads and the 2 GiB given-list rows that pin the bandwidth and the per-row
+  // terms, gives both back; without the sweep (pools of 256 MiB and more only) the cache is not determined.
+  HardwareProfile t = truth();
+  t.cpu.llc_bytes = 40.0 * (1 << 20);
+  t.cpu.llc_bandwidth_factor = 2.5;
+  std::vector<Measurement> rows;
+  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
+  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
+    for (int threads : {4, 8, 16})
+      for (int64_t sel : {64, 4096})
+        for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head}) {
+          Measurement m = given(4, q, kv, d, threads, sel, task);
+          m.kv_len = 2048 * 256 / 4;  // pools of 2 GiB (128) and 512 MiB (64)
+          rows.push_back(m);
+        }
+  const std::vector<Measurement> without = timed(rows, t);
+  for (const Measurement& m : llc_sweep_rows()) rows.push_back(m);
+  FitOptions options;
+  options.hold = {"cpu.flops_per_core"};
+  const FitResult fit = fit_profile(base(), timed(rows, t), options);
+  for (const auto& [key, expected] :
+       {std::pair<std::string, double>{"cpu.llc_bytes", 40.0 * (1 << 20)}, {"cpu.llc_bandwidth_factor", 2.5},
+        {"cpu.bandwidth_by_threads.4", 40e9}, {"cpu.bandwidth_by_threads.16", 100e9}, {"cpu.row_cost", 100e-9}}) {
+    const ParameterResult& p = param(fit, key);
+    EXPECT_TRUE(p.fitted) << key << ": " << p.reason << "\n" << parameter_table(fit);
+    EXPECT_TRUE(within(p.value, expected, 0.05)) << key;
+  }
+  for (const PrimitiveSummary& s : summarize(fit.rows)) EXPECT_LT(s.rms_relative, 0.01) << to_string(s.primitive);
+
+  const FitResult blind = fit_profile(base(), without, options);
+  for (const char* key : {"cpu.llc_bytes", "cpu.llc_bandwidth_factor"}) {
+    const ParameterResult& p = param(blind, key);
+    EXPECT_FALSE(p.fitted) << key << " = " << p.value;
+    EXPECT_EQ(p.value, p.base) << key;
+    EXPECT_FALSE(p.reason.empty()) << key;
+  }
+  EXPECT_EQ(blind.profile.cpu.llc_bytes, 0);
+  EXPECT_EQ(blind.profile.cpu.llc_bandwidth_factor, 1);
 }
 
 TEST(Fit, UndeterminedParametersKeepTheirBaseValueWithAReason) {
@@ -361,7 +416,10 @@ TEST(Fit, EveryParameterDeterminedMeansCalibrated) {
   t.gpu.vector_fixed_s = 2e-6;
   t.cpu.select_key_cost_s = 2e-9;  // the key-scan rows rank 8192 keys per head
   t.cpu.wakeup_stagger_s = 1e-6;   // rows of 4 to 16 threads separate it from the wake-up
+  t.cpu.llc_bytes = 40.0 * (1 << 20);  // the LLC sweep's rows determine the cache term
+  t.cpu.llc_bandwidth_factor = 2.5;
   std::vector<Measurement> rows = full_table();
+  for (const Measurement& m : llc_sweep_rows()) rows.push_back(m);
   rows.push_back(attention(Primitive::GpuAttention, 1, 32, 8, 1024));
   rows.push_back(attention(Primitive::GpuAttention, 4, 32, 8, 1024));
   Measurement small_gemm;

@@ -3,6 +3,7 @@
 // a machine with a GPU (skipped otherwise, saying why).
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 #include "kernels/microbench/microbench.hpp"
@@ -31,7 +32,8 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
   const std::vector<mb::Row> rows = mb::run_cpu(tiny());
   const MeasurementTable t = round_trip(rows);
   ASSERT_EQ(t.rows.size(), rows.size());
-  int stream = 0, gather = 0, attention = 0, given = 0;
+  int stream = 0, gather = 0, attention = 0, given = 0, llc = 0;
+  std::set<std::int64_t> llc_pools;
   for (size_t i = 0; i < rows.size(); ++i) {
     const Measurement& m = t.rows[i];
     EXPECT_GT(m.seconds, 0);
@@ -41,8 +43,14 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
       case Primitive::CpuStream: ++stream; EXPECT_EQ(m.bytes, 4 << 20); break;
       case Primitive::CpuGather: ++gather; EXPECT_EQ(m.bytes, 4 << 20); break;
       case Primitive::CpuAttention:
-        // Key-scan rows (selection + attention), then given-list rows (the hybrid runner's CPU phase).
-        ++(m.method == CpuAttentionMethod::Given ? given : attention);
+        // Key-scan rows (selection + attention), then given-list rows (the hybrid runner's CPU phase), then the
+        // LLC sweep: given lists, batch 4, over pools of 8 and 32 MiB (512 and 2048 tokens of 16 KiB).
+        if (m.method == CpuAttentionMethod::Given && m.batch == 4) {
+          ++llc;
+          llc_pools.insert(m.kv_len);
+        } else {
+          ++(m.method == CpuAttentionMethod::Given ? given : attention);
+        }
         EXPECT_TRUE(m.method == CpuAttentionMethod::KeyScan || m.method == CpuAttentionMethod::Given);
         EXPECT_EQ(m.selected, 64);
         EXPECT_EQ(m.head_dim, 128);
@@ -57,6 +65,8 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
   EXPECT_EQ(gather, 2);
   EXPECT_EQ(attention, 2);
   EXPECT_EQ(given, 2);
+  EXPECT_EQ(llc, 4);
+  EXPECT_EQ(llc_pools, (std::set<std::int64_t>{512, 2048}));
 }
 
 TEST(MicrobenchRows, EveryPrimitiveWritesOnlyItsColumns) {
