@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Run 7's offline half, from the repository root:
+# Run 7's offline half (run 8's too: D=docs/device-runs/2026-12-05-run8), from the repository root:
 #   bash docs/device-runs/2026-12-05-run7/analyze.sh PARAMS [PHASE_WEIGHT]
+# RUNS="A" analyses one call alone (no A-vs-B part).
 # Stage 2 of each calibration (validate fit of micro-R.yaml on fit-R.csv), then every profile on every run's
 # table, A vs B predictions, and run A's measurements against run B's. HGCA names the binary, T the scratch folder.
 # AFTER_CPU="37.5 us,6.5 ms" fixes host.after_cpu_max and host.after_cpu_time in both base profiles first (the
 # values fitted to hgca bench wake, call1/wake.txt) instead of leaving the term at 0.
 set -eu
-D=docs/device-runs/2026-12-05-run7; P=$1; W=${2:-1}; H=${HGCA:-build/bin/hgca}; T=${T:-/tmp/a7}; mkdir -p $T
+D=${D:-docs/device-runs/2026-12-05-run7}; RUNS=${RUNS:-A B}; P=$1; W=${2:-1}; H=${HGCA:-build/bin/hgca}; T=${T:-/tmp/a7}; mkdir -p $T
 fit() {
   local r=$1; local base=$D/$r/micro-$r.yaml
   if [ -n "${AFTER_CPU:-}" ]; then
@@ -16,12 +17,13 @@ fit() {
   $H validate fit --measured $D/$r/fit-$r.csv --hw $base --out $T/cal-$r.yaml --params $P --phase-weight $W --jobs 1 > $T/fit-$r.txt
   { grep -v "^#" $D/$r/fit-$r.csv; grep -v "^#\|^id," $D/$r/holdout-$r.csv; } > $T/measured-$r.csv
 }
-fit A & fit B & wait
-for r in A B; do grep -E "^(cpu|host|pcie|gpu)\.|objective" $T/fit-$r.txt | sed "s/^/$r /"; done
-for r in A B; do for m in A B; do
+for r in $RUNS; do fit $r & done; wait
+for r in $RUNS; do grep -E "^(cpu|host|pcie|gpu)\.|objective" $T/fit-$r.txt | sed "s/^/$r /"; done
+for r in $RUNS; do for m in $RUNS; do
   echo "== profile $r on run $m's table"
   $H validate predict --measured $T/measured-$m.csv --hw $T/cal-$r.yaml --csv $T/pred-$r-on-$m.csv | grep -E "^summary.*(fit|holdout)|^phase attention   cpu"
 done; done
+[ "$RUNS" = "A B" ] || exit 0
 /usr/bin/python3 - $T <<'PY'
 import csv,sys,numpy as np
 T=sys.argv[1]
