@@ -4,7 +4,9 @@
 
 Draws DIR/validation_scatter.<format>: one panel per kind (attention step, whole decode step), log-log,
 measured on x and predicted on y, the y = x line and a +-10% band; fit and holdout points in different
-colours (Okabe-Ito) and markers; the median and p90 |error| of each role in the legend. Rows the simulator
+colours (Okabe-Ito) and markers; the median and p90 |error| of each role in the legend. Where the table
+recorded each point's passes (`measured_standard_error`, from `hgca validate measure --passes`), a horizontal
+bar of +-1 standard error shows how well the measurement itself is known. Rows the simulator
 found infeasible (NaN prediction) are left out and counted on stderr. Exits 1 with a one-line error for a
 missing or malformed file.
 """
@@ -39,7 +41,8 @@ def _strings(values) -> list[str]:
 
 
 def load_rows(path: str) -> dict[str, np.ndarray]:
-    """The /rows columns the plot needs: kind, role (str arrays), measured_ms, predicted_ms, error."""
+    """The /rows columns the plot needs: kind, role (str arrays), measured_ms, predicted_ms, error, and
+    measured_standard_error (relative; NaN for every row in a file written before it existed)."""
     try:
         with h5py.File(path, "r") as f:
             if f.attrs.get("format") not in ("hgca-validation", b"hgca-validation"):
@@ -53,6 +56,12 @@ def load_rows(path: str) -> dict[str, np.ndarray]:
                     raise ValidationFileError(f"{path}: missing dataset /rows/{name}")
                 data = rows[name][()]
                 out[name] = np.array(_strings(data)) if name in ("kind", "role") else np.asarray(data, dtype=float)
+            n = out["measured_ms"].shape[0]
+            se = rows["measured_standard_error"][()] if "measured_standard_error" in rows else np.full(n, np.nan)
+            out["measured_standard_error"] = np.asarray(se, dtype=float)
+            if out["measured_standard_error"].shape != (n,):
+                raise ValidationFileError(f"{path}: /rows/measured_standard_error has {out['measured_standard_error'].size}"
+                                          f" values; expected {n}, one per row")
             return out
     except OSError as e:
         raise ValidationFileError(f"{path}: cannot read ({e})") from None
@@ -83,6 +92,12 @@ def scatter(rows: dict[str, np.ndarray]) -> Figure:
             if not np.any(sel):
                 continue
             err = rows["error"][sel]
+            se = rows["measured_standard_error"][sel]
+            bars = np.isfinite(se)
+            if np.any(bars):
+                x = rows["measured_ms"][sel][bars]
+                ax.errorbar(x, rows["predicted_ms"][sel][bars], xerr=x * se[bars], fmt="none", ecolor=colour,
+                            elinewidth=0.8, capsize=0, label=f"_se {kind}:{role}")  # "_": not in the legend
             ax.plot(rows["measured_ms"][sel], rows["predicted_ms"][sel], linestyle="none", marker=marker,
                     color=colour, markerfacecolor="none" if role == "holdout" else colour, gid=f"{kind}:{role}",
                     label=f"{label} (n={int(sel.sum())}, median {percentile_abs(err, 50):.1%}, "

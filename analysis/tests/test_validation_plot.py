@@ -7,7 +7,7 @@ import pytest
 from analysis import validation_plot
 
 
-def write_validation(path, kinds, roles, measured, predicted):
+def write_validation(path, kinds, roles, measured, predicted, standard_error=None):
     with h5py.File(path, "w") as f:
         f.attrs["format"] = "hgca-validation"
         rows = f.create_group("rows")
@@ -19,6 +19,8 @@ def write_validation(path, kinds, roles, measured, predicted):
         rows.create_dataset("measured_ms", data=measured)
         rows.create_dataset("predicted_ms", data=predicted)
         rows.create_dataset("error", data=(predicted - measured) / measured)
+        if standard_error is not None:
+            rows.create_dataset("measured_standard_error", data=np.asarray(standard_error, dtype=float))
 
 
 def test_scatter_places_every_feasible_point(tmp_path):
@@ -41,6 +43,25 @@ def test_scatter_places_every_feasible_point(tmp_path):
     decode = {line.get_gid(): line for line in figure.axes[1].get_lines() if line.get_gid()}
     np.testing.assert_allclose(decode["decode-step:holdout"].get_ydata(), [33.0])
     assert figure.axes[0].get_xscale() == "log" and figure.axes[0].get_yscale() == "log"
+
+
+def test_measurement_noise_is_a_horizontal_bar(tmp_path):
+    path = tmp_path / "v.h5"
+    write_validation(path, ["attention"] * 3, ["holdout"] * 3, [1.0, 2.0, 4.0], [1.1, 1.8, 4.0],
+                     standard_error=[0.05, float("nan"), 0.10])
+    rows = validation_plot.load_rows(str(path))
+    figure = validation_plot.scatter(rows)
+    bars = [c for c in figure.axes[0].containers if c.get_label() == "_se attention:holdout"]
+    assert len(bars) == 1
+    # Only the two rows with a standard error get a bar: +-5% of 1 ms and +-10% of 4 ms.
+    segments = bars[0].lines[2][0].get_segments()
+    spans = sorted((float(s[0][0]), float(s[1][0])) for s in segments)
+    np.testing.assert_allclose(spans, [(0.95, 1.05), (3.6, 4.4)])
+    # A file written before the column existed draws no bars.
+    write_validation(path, ["attention"], ["fit"], [1.0], [1.05])
+    old = validation_plot.load_rows(str(path))
+    assert np.all(np.isnan(old["measured_standard_error"]))
+    assert not validation_plot.scatter(old).axes[0].containers
 
 
 def test_main_writes_the_figure(tmp_path, capsys):

@@ -228,9 +228,13 @@ int cmd_validate_predict(const Args& args) {
     if (r.feasible) std::printf("%12.4f %+7.1f%%\n", r.predicted_ms, 100.0 * r.error);
     else std::printf("%12s %8s  (%s)\n", "-", "-", r.note.c_str());
   }
-  for (const ErrorSummary& s : summary)
-    std::printf("summary %-11s %-7s n=%-3d median |error| %5.1f%%  p90 |error| %5.1f%%\n", s.kind.c_str(), s.role.c_str(),
+  for (const ErrorSummary& s : summary) {
+    std::printf("summary %-11s %-7s n=%-3d median |error| %5.1f%%  p90 |error| %5.1f%%", s.kind.c_str(), s.role.c_str(),
                 s.count, 100.0 * s.median_abs_error, 100.0 * s.p90_abs_error);
+    if (s.rows_with_passes > 0)
+      std::printf("  measured s.e. (from %d rows' passes) median %4.1f%%", s.rows_with_passes, 100.0 * s.median_standard_error);
+    std::printf("\n");
+  }
   if (phases) print_phase_rows(pred);
   print_phase_summary(pred);
 

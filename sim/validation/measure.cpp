@@ -87,6 +87,7 @@ double median_of(std::vector<double> v) { return percentile(std::move(v), 50); }
 
 struct Samples {
   std::vector<double> total, gpu, d2h, cpu, h2d, merge;
+  std::vector<double> pass;  // the median step of each pass
   void add(double t, const PhaseTimes& p) {
     total.push_back(t);
     gpu.push_back(p.gpu_window_ms);
@@ -104,6 +105,7 @@ struct Samples {
     r.phases.cpu_attention_ms = median_of(cpu);
     r.phases.h2d_result_ms = median_of(h2d);
     r.phases.merge_ms = median_of(merge);
+    r.pass_ms = pass;
   }
 };
 
@@ -177,11 +179,12 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
       const std::size_t before = samples[i].total.size();
       if (p.kind == PointKind::Attention) measure_attention(p, opts, samples[i]);
       else measure_decode_step(p, opts, samples[i]);
+      const std::vector<double> mine(samples[i].total.begin() + static_cast<std::ptrdiff_t>(before), samples[i].total.end());
+      samples[i].pass.push_back(median_of(mine));
       if (opts.log) {
-        const std::vector<double> mine(samples[i].total.begin() + static_cast<std::ptrdiff_t>(before), samples[i].total.end());
         char buf[288];
         std::snprintf(buf, sizeof buf,
-                      "pass %d/%d point %3d/%zu %-11s %-7s b=%-3d ctx=%-6lld win=%-5lld sel=%-6lld t=%-2d %-8s %9.3f ms  (%.1f s, %.0f s total)\n",
+                      "pass %d/%d point %3d/%zu %-11s %-7s b=%-3d ctx=%-6lld win=%-5lld sel=%-6lld t=%-2d %-8s %9.4f ms  (%.1f s, %.0f s total)\n",
                       pass + 1, opts.passes, p.id, points.size(), to_string(p.kind), to_string(p.role), p.batch,
                       static_cast<long long>(p.context), static_cast<long long>(p.window), static_cast<long long>(p.cpu_select),
                       p.threads, p.cpu_task.c_str(), median_of(mine),

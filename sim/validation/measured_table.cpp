@@ -18,7 +18,7 @@ const std::vector<std::string>& measured_columns() {
       "id",       "role",          "kind",          "model",         "layers",           "batch",         "q_heads",
       "kv_heads", "head_dim",      "context",       "window",        "budget",           "cpu_select",    "threads",
       "cpu_task", "warmup",        "reps",          "total_ms",      "total_p10_ms",     "total_p90_ms",  "gpu_window_ms",
-      "d2h_query_ms", "cpu_attention_ms", "h2d_result_ms", "merge_ms", "gpu",            "cpu",           "date"};
+      "d2h_query_ms", "cpu_attention_ms", "h2d_result_ms", "merge_ms", "pass_ms",        "gpu",           "cpu",          "date"};
   return cols;
 }
 
@@ -93,6 +93,26 @@ class Row {
     if (v < 0 || (required && v == 0)) fail(col, t + " is not positive", "a time in ms > 0");
     return v;
   }
+  // Times in ms separated by spaces (one per pass), each finite and positive; absent or empty: none.
+  std::vector<double> times(const std::string& col) const {
+    std::vector<double> out;
+    std::istringstream words(text(col));
+    std::string w;
+    const char* expected = "times in ms > 0 separated by spaces, one per pass";
+    while (words >> w) {
+      std::istringstream s(w);
+      s.imbue(std::locale::classic());
+      double v = 0;
+      s >> v;
+      const bool parsed = !s.fail() && s.peek() == std::char_traits<char>::eof();
+      if (!std::isfinite(v) || (!parsed && (w == "nan" || w == "NaN" || w == "inf" || w == "-inf")))
+        fail(col, "'" + w + "' is not a finite number", expected);
+      if (!parsed) fail(col, "'" + w + "' is not a number", expected);
+      if (v <= 0) fail(col, w + " is not positive", expected);
+      out.push_back(v);
+    }
+    return out;
+  }
 
  private:
   const std::string& source_;
@@ -139,6 +159,7 @@ MeasuredRow read_row(const Row& r, int line) {
   m.phases.cpu_attention_ms = r.time("cpu_attention_ms", false);
   m.phases.h2d_result_ms = r.time("h2d_result_ms", false);
   m.phases.merge_ms = r.time("merge_ms", false);
+  m.pass_ms = r.times("pass_ms");
   m.gpu = r.text("gpu");
   m.cpu = r.text("cpu");
   m.date = r.text("date");
@@ -146,6 +167,18 @@ MeasuredRow read_row(const Row& r, int line) {
 }
 
 }  // namespace
+
+double pass_standard_error(const MeasuredRow& row) {
+  const std::size_t n = row.pass_ms.size();
+  if (n < 2 || !(row.total_ms > 0)) return std::nan("");
+  double mean = 0;
+  for (double v : row.pass_ms) mean += v;
+  mean /= static_cast<double>(n);
+  double ss = 0;
+  for (double v : row.pass_ms) ss += (v - mean) * (v - mean);
+  const double sd = std::sqrt(ss / static_cast<double>(n - 1));
+  return sd / std::sqrt(static_cast<double>(n)) / row.total_ms;
+}
 
 std::vector<MeasuredRow> parse_measured(std::istream& in, const std::string& source) {
   std::vector<MeasuredRow> rows;
@@ -191,6 +224,14 @@ void write_measured(std::ostream& out, const std::vector<MeasuredRow>& rows) {
   for (std::size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << cols[i];
   out << "\n";
   auto ms = [](double v) { return v > 0 ? format_shortest(v) : std::string(); };
+  auto list = [](const std::vector<double>& v) {
+    std::string out;
+    for (double x : v) {
+      if (!out.empty()) out += ' ';
+      out += format_shortest(x);
+    }
+    return out;
+  };
   for (const MeasuredRow& m : rows) {
     const ValidationPoint& p = m.point;
     const std::string f[] = {std::to_string(p.id), to_string(p.role), to_string(p.kind), csv_quote(p.model),
@@ -200,7 +241,7 @@ void write_measured(std::ostream& out, const std::vector<MeasuredRow>& rows) {
                              std::to_string(p.threads), p.cpu_task, std::to_string(m.warmup), std::to_string(m.reps),
                              ms(m.total_ms), ms(m.total_p10_ms), ms(m.total_p90_ms), ms(m.phases.gpu_window_ms),
                              ms(m.phases.d2h_query_ms), ms(m.phases.cpu_attention_ms), ms(m.phases.h2d_result_ms),
-                             ms(m.phases.merge_ms), csv_quote(m.gpu), csv_quote(m.cpu), csv_quote(m.date)};
+                             ms(m.phases.merge_ms), list(m.pass_ms), csv_quote(m.gpu), csv_quote(m.cpu), csv_quote(m.date)};
     for (std::size_t i = 0; i < cols.size(); ++i) out << (i ? "," : "") << f[i];
     out << "\n";
   }

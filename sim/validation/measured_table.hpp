@@ -28,9 +28,16 @@ struct MeasuredRow {
   int warmup = 0, reps = 0;
   double total_ms = 0;      // median over the timed steps
   double total_p10_ms = 0, total_p90_ms = 0;
+  // The median step of each pass (`measure --passes`), in pass order; empty where not recorded. How far the
+  // passes disagree is the measurement's own noise, which a prediction's error is judged against.
+  std::vector<double> pass_ms;
   MeasuredPhases phases;
   std::string gpu, cpu, date;  // machine stamp
 };
+
+// The relative standard error of total_ms estimated from the passes: the standard deviation of the pass
+// medians / sqrt(passes) / total_ms. NaN with fewer than two passes recorded.
+double pass_standard_error(const MeasuredRow& row);
 
 // Every column, in the order write_measured uses.
 const std::vector<std::string>& measured_columns();

@@ -203,13 +203,18 @@ std::vector<ErrorSummary> summarize(const std::vector<PredictedRow>& rows) {
   std::vector<ErrorSummary> out;
   for (const PointKind kind : {PointKind::Attention, PointKind::DecodeStep})
     for (const char* role : {"fit", "holdout", "all"}) {
-      std::vector<double> errs;
+      std::vector<double> errs, noise;
       for (const PredictedRow& r : rows)
         if (r.feasible && r.measured.point.kind == kind &&
-            (std::string(role) == "all" || std::string(role) == to_string(r.measured.point.role)))
+            (std::string(role) == "all" || std::string(role) == to_string(r.measured.point.role))) {
           errs.push_back(std::abs(r.error));
+          const double se = pass_standard_error(r.measured);
+          if (!std::isnan(se)) noise.push_back(se);
+        }
       if (errs.empty()) continue;
       ErrorSummary s;
+      s.rows_with_passes = static_cast<int>(noise.size());
+      s.median_standard_error = noise.empty() ? std::nan("") : percentile(noise, 50);
       s.role = role;
       s.kind = to_string(kind);
       s.count = static_cast<int>(errs.size());

@@ -69,6 +69,11 @@ struct ErrorSummary {
   int count = 0;
   double median_abs_error = 0;  // of |error|, linear interpolation between order statistics
   double p90_abs_error = 0;
+  // The measurement's own noise over the same rows: how many recorded their passes (pass_ms), and the
+  // median of their pass_standard_error (NaN when none did). An error near it is as good as these
+  // measurements can show.
+  int rows_with_passes = 0;
+  double median_standard_error = 0;
 };
 
 // Percentile p (0..100) of `values` with linear interpolation between order statistics (numpy's default).

@@ -90,6 +90,7 @@ void write_h5(const std::string& path, const ValidationFileInfo& info, const std
   put_doubles(g, "measured_ms", column<double>(rows, [](R r) { return r.measured.total_ms; }));
   put_doubles(g, "measured_p10_ms", column<double>(rows, [](R r) { return r.measured.total_p10_ms; }));
   put_doubles(g, "measured_p90_ms", column<double>(rows, [](R r) { return r.measured.total_p90_ms; }));
+  put_doubles(g, "measured_standard_error", column<double>(rows, [](R r) { return pass_standard_error(r.measured); }));
   const double nan = std::numeric_limits<double>::quiet_NaN();
   put_doubles(g, "predicted_ms", column<double>(rows, [&](R r) { return r.feasible ? r.predicted_ms : nan; }));
   put_doubles(g, "error", column<double>(rows, [&](R r) { return r.feasible ? r.error : nan; }));
@@ -114,8 +115,11 @@ void write_h5(const std::string& path, const ValidationFileInfo& info, const std
   H5::Group s = f.createGroup("/summary");
   std::vector<std::string> role, kind;
   std::vector<std::int64_t> count;
-  std::vector<double> med, p90;
+  std::vector<double> med, p90, noise;
+  std::vector<std::int64_t> with_passes;
   for (const ErrorSummary& e : summary) {
+    with_passes.push_back(e.rows_with_passes);
+    noise.push_back(e.median_standard_error);
     role.push_back(e.role);
     kind.push_back(e.kind);
     count.push_back(e.count);
@@ -127,6 +131,8 @@ void write_h5(const std::string& path, const ValidationFileInfo& info, const std
   put_ints(s, "count", count);
   put_doubles(s, "median_abs_error", med);
   put_doubles(s, "p90_abs_error", p90);
+  put_ints(s, "rows_with_passes", with_passes);
+  put_doubles(s, "median_standard_error", noise);
 }
 
 }  // namespace

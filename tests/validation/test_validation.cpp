@@ -148,7 +148,7 @@ TEST(MeasuredTable, ReadsTheSmallTableAndRoundTrips) {
 }
 
 TEST(MeasuredTable, OneLineErrors) {
-  const std::string row = "0,fit,attention,,1,4,32,8,128,16384,1024,5%,768,8,kv_group,3,10,1.5,,,,,,,,g,c,d";
+  const std::string row = "0,fit,attention,,1,4,32,8,128,16384,1024,5%,768,8,kv_group,3,10,1.5,,,,,,,,,g,c,d";
   // Missing column: the header names it.
   EXPECT_EQ(error_of("id,role,kind,batch\n0,fit,attention,4\n"), "t.csv:1: missing column 'q_heads'");
   // NaN time.
@@ -162,13 +162,56 @@ TEST(MeasuredTable, OneLineErrors) {
   EXPECT_EQ(error_of(header() + "\n" + bad_role + "\n"),
             "t.csv:2: column 'role': 'train' is not a role; expected fit or holdout");
   // Wrong field count, more rows per head than the pool, no rows.
-  EXPECT_NE(error_of(header() + "\n0,fit\n").find("t.csv:2: 2 fields; expected 28"), std::string::npos);
+  EXPECT_NE(error_of(header() + "\n0,fit\n").find("t.csv:2: 2 fields; expected 29"), std::string::npos);
   std::string too_many = row;
   too_many.replace(too_many.find(",768,"), 5, ",99999,");
   EXPECT_NE(error_of(header() + "\n" + too_many + "\n").find("column 'cpu_select'"), std::string::npos);
   EXPECT_EQ(error_of(header() + "\n"), "t.csv: no rows; expected at least one measured point");
   for (const std::string& e : {error_of("id,role,kind,batch\n"), error_of(header() + "\n" + nan_row + "\n")})
     EXPECT_EQ(e.find('\n'), std::string::npos);
+}
+
+TEST(MeasuredTable, PassMediansRoundTripAndTheirErrors) {
+  // A table written before pass_ms existed still reads, with no passes recorded.
+  const auto old = read_measured(kSmall);
+  for (const MeasuredRow& r : old) {
+    EXPECT_TRUE(r.pass_ms.empty());
+    EXPECT_TRUE(std::isnan(pass_standard_error(r)));
+  }
+  MeasuredRow r = old[0];
+  r.pass_ms = {1.25, 1.5, 2.0625};
+  std::ostringstream out;
+  write_measured(out, {r});
+  EXPECT_NE(out.str().find(",1.25 1.5 2.0625,"), std::string::npos) << out.str();
+  std::istringstream in(out.str());
+  const auto back = parse_measured(in, "round-trip");
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].pass_ms, r.pass_ms);
+
+  const std::string row = "0,fit,attention,,1,4,32,8,128,16384,1024,5%,768,8,kv_group,3,10,1.5,,,,,,,,PASSES,g,c,d";
+  auto with = [&](const std::string& passes) {
+    std::string x = row;
+    x.replace(x.find("PASSES"), 6, passes);
+    return header() + "\n" + x + "\n";
+  };
+  EXPECT_EQ(error_of(with("1.4 nan")),
+            "t.csv:2: column 'pass_ms': 'nan' is not a finite number; expected times in ms > 0 separated by spaces, one per pass");
+  EXPECT_EQ(error_of(with("1.4 -2")),
+            "t.csv:2: column 'pass_ms': -2 is not positive; expected times in ms > 0 separated by spaces, one per pass");
+  EXPECT_EQ(error_of(with("1.4;1.6")),
+            "t.csv:2: column 'pass_ms': '1.4;1.6' is not a number; expected times in ms > 0 separated by spaces, one per pass");
+  EXPECT_EQ(error_of(with("1.4 1.6")), "");
+}
+
+TEST(MeasuredTable, StandardErrorFromThePasses) {
+  MeasuredRow r;
+  r.total_ms = 2;
+  r.pass_ms = {1, 2, 3};  // sample sd 1, over sqrt(3) passes, relative to the 2 ms figure
+  EXPECT_NEAR(pass_standard_error(r), 1.0 / std::sqrt(3.0) / 2.0, 1e-15);
+  r.pass_ms = {2, 2};
+  EXPECT_EQ(pass_standard_error(r), 0.0);
+  r.pass_ms = {2};
+  EXPECT_TRUE(std::isnan(pass_standard_error(r)));
 }
 
 // ---------------------------------------------------------------- experiment for a row
@@ -321,6 +364,36 @@ TEST(Statistics, SummaryByRoleAndKind) {
   EXPECT_NEAR(find("all", "attention").p90_abs_error, 0.076, 1e-12);
   EXPECT_NEAR(find("holdout", "decode-step").median_abs_error, 0.07, 1e-12);
   EXPECT_EQ(s.size(), 5u);  // no fit decode-step rows
+  EXPECT_EQ(find("all", "attention").rows_with_passes, 0);
+  EXPECT_TRUE(std::isnan(find("all", "attention").median_standard_error));
+}
+
+TEST(Statistics, SummaryCarriesTheMeasurementNoise) {
+  auto row = [](PointRole role, double total, std::vector<double> passes) {
+    PredictedRow r;
+    r.measured.point.role = role;
+    r.measured.point.kind = PointKind::Attention;
+    r.measured.total_ms = total;
+    r.measured.pass_ms = std::move(passes);
+    r.error = 0.05;
+    return r;
+  };
+  // Relative standard errors: passes {1, 1.5} have sample sd 0.5 / sqrt(2), over sqrt(2) passes, of a 1 ms
+  // figure; passes {4, 4, 4} have sd 0; a row without passes does not count.
+  const std::vector<PredictedRow> rows = {row(PointRole::Holdout, 1.0, {1.0, 1.5}), row(PointRole::Holdout, 4.0, {4, 4, 4}),
+                                          row(PointRole::Holdout, 3.0, {}), row(PointRole::Fit, 2.0, {2.0, 2.2, 1.8})};
+  const auto s = summarize(rows);
+  const double se0 = (0.5 / std::sqrt(2.0)) / std::sqrt(2.0) / 1.0;
+  for (const auto& e : s) {
+    if (e.role == std::string("holdout")) {
+      EXPECT_EQ(e.rows_with_passes, 2);
+      EXPECT_NEAR(e.median_standard_error, se0 / 2, 1e-15);  // median of {se0, 0}
+    }
+    if (e.role == std::string("fit")) {
+      EXPECT_EQ(e.rows_with_passes, 1);
+      EXPECT_NEAR(e.median_standard_error, 0.2 / std::sqrt(3.0) / 2.0, 1e-15);
+    }
+  }
 }
 
 }  // namespace
