@@ -404,6 +404,23 @@ std::vector<PrimitiveSummary> summarize(const std::vector<RowResult>& rows) {
   return out;
 }
 
+const std::vector<std::string>& held_by_default_keys() {
+  static const std::vector<std::string> keys = {"cpu.flops_per_core"};
+  return keys;
+}
+
+bool is_fit_parameter(const std::string& key) {
+  const std::string curve = "cpu.bandwidth_by_threads.";
+  if (key.starts_with(curve)) {
+    const std::string n = key.substr(curve.size());
+    return !n.empty() && n.size() < 6 && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+           std::stoi(n) > 0;
+  }
+  for (const Parameter& p : parameters_of(HardwareProfile{}))
+    if (p.key == key) return true;
+  return false;
+}
+
 FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurement>& rows, const FitOptions& options) {
   HardwareProfile base = base_in;
   const std::set<int> added_points = add_curve_points(base, rows);
@@ -437,6 +454,11 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
       if (params[i].part != part) continue;
       if (std::find(options.hold.begin(), options.hold.end(), params[i].key) != options.hold.end()) {
         results[i].reason = "held at its base value (--hold)";
+        continue;
+      }
+      if (std::find(options.held_by_default.begin(), options.held_by_default.end(), params[i].key) !=
+          options.held_by_default.end()) {
+        results[i].reason = "held at its base value by default (--free " + params[i].key + " fits it)";
         continue;
       }
       if (part_rows.empty())

@@ -60,7 +60,19 @@ struct FitOptions {
   // Parameter keys (as in ParameterResult::key) kept at their base values: e.g. the fixed kernel costs, to
   // see how the plain roofline does on the same rows.
   std::vector<std::string> hold;
+  // Keys held at their base values as `hgca calibrate` does by default (reported as such, not as --hold).
+  std::vector<std::string> held_by_default;
 };
+
+// What `hgca calibrate` holds unless `--free KEY` releases it: cpu.flops_per_core. On a real machine's rows a
+// compute floor per row (the attention's FLOPs, proportional to head_dim) competes with the per-row latency
+// (cpu.row_cost) and the cache term for the same per-row costs, and a few percent of noise moved the fit
+// between those explanations: device runs 9 and 10, two calibrations of one machine each, predicted 28 % and
+// 17 % apart with it free and 12.5 % and 8.3 % apart with it held (docs/CALIBRATION.md).
+const std::vector<std::string>& held_by_default_keys();
+
+// Whether `key` names a parameter fit_profile can fit (as in ParameterResult::key), for checking --hold/--free.
+bool is_fit_parameter(const std::string& key);
 
 struct FitResult {
   HardwareProfile profile;  // the base with every determined parameter replaced (keys made loader-valid)

@@ -4,6 +4,7 @@
 // colleague's machine). Without it, the microbenchmarks (kernels/microbench) measure this machine, write the
 // same table (NAME.measurements.csv, and NAME.calibration.h5) and hand it to the same fit, so both modes
 // write the same kind of profile; the measured one is stamped with the machine, driver and date.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -119,6 +120,7 @@ int cmd_calibrate(const Args& args) {
   std::string measurements, base, out, name, measurements_out;
   bool quick = false;
   int passes = 0;
+  std::vector<std::string> release;  // --free
   int worker_spin_us = static_cast<int>(hgca::kernels::kDefaultWorkerSpin.count());
   std::vector<std::string> checks;
   bool show_rows = false;
@@ -145,6 +147,8 @@ int cmd_calibrate(const Args& args) {
       "rows", po::bool_switch(&show_rows), "print every row: measured, predicted, error")(
       "hold", po::value(&fit_options.hold)->composing(),
       "a parameter key to keep at its base value, e.g. gpu.attention_fixed (repeatable)")(
+      "free", po::value(&release)->composing(),
+      "fit a parameter held by default (cpu.flops_per_core; docs/CALIBRATION.md says why it is held) (repeatable)")(
       "max-error", po::value(&fit_options.max_relative_error)->default_value(0.2),
       "a parameter counts as determined when one standard error is below this share of its value");
   const po::options_description hidden;
@@ -155,6 +159,23 @@ int cmd_calibrate(const Args& args) {
     std::cout << opts;
     return 0;
   }
+  // Checked before anything is measured: a typo must not cost a calibration.
+  for (const std::string& key : fit_options.hold)
+    if (!is_fit_parameter(key)) {
+      std::cerr << "hgca calibrate: --hold " << key << ": not a fitted parameter; expected a key of the parameter table, "
+                   "such as gpu.attention_fixed or cpu.bandwidth_by_threads.8\n";
+      return 2;
+    }
+  const std::vector<std::string>& by_default = held_by_default_keys();
+  for (const std::string& key : release)
+    if (std::find(by_default.begin(), by_default.end(), key) == by_default.end()) {
+      std::cerr << "hgca calibrate: --free " << key << ": not held by default; expected one of:";
+      for (const std::string& k : by_default) std::cerr << " " << k;
+      std::cerr << "\n";
+      return 2;
+    }
+  for (const std::string& key : by_default)
+    if (std::find(release.begin(), release.end(), key) == release.end()) fit_options.held_by_default.push_back(key);
   MachineStamp stamp;
   const bool measuring = measurements.empty();
   if (measuring) {

@@ -62,6 +62,15 @@ expect_error "unknown base" "unknown hardware profile 'no-such-box'" \
   "$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --base no-such-box --out "$tmp/bad.yaml"
 expect_error "no base" "missing --base" "$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --out "$tmp/bad.yaml"
 expect_error "no measurements" "--from-measurements" "$hgca" calibrate --base device-h100 --out "$tmp/bad.yaml"
+expect_error "--hold typo" "--hold cpu.wakup: not a fitted parameter" cal "$data/device-h100-fit.csv" --hold cpu.wakup
+expect_error "--free of a free key" "--free cpu.wakeup: not held by default; expected one of: cpu.flops_per_core" \
+  cal "$data/device-h100-fit.csv" --free cpu.wakeup
+# cpu.flops_per_core is held unless --free releases it, and the report says which.
+"$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --base device-h100 >"$tmp/out" 2>&1
+grep -q '^cpu.flops_per_core .*held at its base value by default (--free cpu.flops_per_core fits it)' "$tmp/out" && ok \
+  || fail "flops_per_core not held by default: $(grep flops_per_core "$tmp/out")"
+"$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --base device-h100 --free cpu.flops_per_core >"$tmp/out" 2>&1
+grep '^cpu.flops_per_core' "$tmp/out" | grep -qv 'by default' && ok || fail "--free did not release flops_per_core"
 # A failed run leaves an existing profile untouched.
 echo "keep me" > "$tmp/bad.yaml"
 cal "$tmp/m4.csv" >/dev/null 2>&1; [ "$(cat "$tmp/bad.yaml")" = "keep me" ] && ok || fail "existing file changed by a failed run"

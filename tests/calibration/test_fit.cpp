@@ -251,6 +251,26 @@ TEST(Fit, RecoversKnownParametersFromSyntheticTimings) {
   for (size_t i = 1; i < curve.size(); ++i) EXPECT_LT(curve[i - 1].first, curve[i].first);
 }
 
+TEST(Fit, ParameterKeysAndTheDefaultHold) {
+  for (const char* key : {"gpu.kernel_min", "pcie.h2d.latency", "pcie.d2h.bandwidth", "cpu.row_cost", "cpu.llc_bytes",
+                          "cpu.bandwidth_by_threads.8", "cpu.bandwidth_by_threads.128", "cpu.flops_per_core"})
+    EXPECT_TRUE(is_fit_parameter(key)) << key;
+  for (const char* key : {"cpu.wakup", "cpu.bandwidth_by_threads.0", "cpu.bandwidth_by_threads.", "cpu.bandwidth_by_threads.x",
+                          "cpu.cores", "gpu.memory", ""})
+    EXPECT_FALSE(is_fit_parameter(key)) << key;
+  for (const std::string& key : held_by_default_keys()) EXPECT_TRUE(is_fit_parameter(key)) << key;
+  // A default-held parameter keeps its base value and says why, even where the rows determine it.
+  const HardwareProfile t = truth();
+  FitOptions options;
+  options.held_by_default = {"cpu.flops_per_core"};
+  const FitResult fit = fit_profile(base(), timed(with_given_rows(full_table()), t), options);
+  const ParameterResult& p = param(fit, "cpu.flops_per_core");
+  EXPECT_FALSE(p.fitted);
+  EXPECT_EQ(p.value, base().cpu.flops_per_core);
+  EXPECT_EQ(p.reason, "held at its base value by default (--free cpu.flops_per_core fits it)");
+  EXPECT_EQ(fit.profile.cpu.flops_per_core, base().cpu.flops_per_core);
+}
+
 TEST(Fit, GivenListRowsDetermineRowCostOverheadsAndBandwidth) {
   // The given-list grid the microbenchmarks measure (two shapes, one task per thread to dozens, few and many
   // rows), fewer points, with the streaming reads the grid also has: row cost, wake-up, per-task overhead,
