@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "kernels/cpu/settle.hpp"
 #include "kernels/cpu/thread_pool.hpp"
 #include "sim/calibration/fit.hpp"
 #include "sim/calibration/measurements.hpp"
@@ -54,8 +55,8 @@ std::string beside(const std::string& out, const std::string& suffix) {
 #ifdef HGCA_HAVE_MICROBENCH
 // Runs the microbenchmarks on this machine and writes the table (CSV, atomically) and its HDF5 copy.
 // Returns 0, or the exit status of a failure (its line already printed).
-int measure(const std::string& csv_path, const std::string& h5_path, bool quick, int passes, int worker_spin_us, MachineStamp& stamp,
-            const std::string& command) {
+int measure(const std::string& csv_path, const std::string& h5_path, bool quick, int passes, int worker_spin_us, double settle_s,
+            MachineStamp& stamp, const std::string& command) {
   namespace mb = hgca::kernels::microbench;
   std::string why;
   if (!mb::gpu_available(&why)) {
@@ -63,6 +64,10 @@ int measure(const std::string& csv_path, const std::string& h5_path, bool quick,
               << "); run it on the machine to calibrate, or fit timings from elsewhere with --from-measurements FILE.csv\n";
     return 2;
   }
+  hgca::kernels::SettleOptions settle;
+  settle.min_uptime_s = settle_s;
+  settle.log = [](const std::string& line) { std::cerr << "hgca calibrate: " << line << "\n"; };
+  hgca::kernels::settle_machine(settle);
   mb::Options options;
   options.quick = quick;
   options.worker_spin = std::chrono::microseconds(worker_spin_us);
@@ -120,6 +125,7 @@ int cmd_calibrate(const Args& args) {
   std::string measurements, base, out, name, measurements_out;
   bool quick = false;
   int passes = 0;
+  double settle_s = 90;
   std::vector<std::string> release;  // --free
   int worker_spin_us = static_cast<int>(hgca::kernels::kDefaultWorkerSpin.count());
   std::vector<std::string> checks;
@@ -135,6 +141,9 @@ int cmd_calibrate(const Args& args) {
       "worker-spin-us", po::value(&worker_spin_us)->default_value(worker_spin_us),
       "microbenchmarks: how long the CPU workers spin between calls before parking, as the hybrid runner's "
       "(hgca validate measure --worker-spin-us); 0 parks at once")(
+      "settle-s", po::value(&settle_s)->default_value(settle_s),
+      "microbenchmarks: on a machine up less than this many seconds, stream memory until it has been (a fresh "
+      "virtual machine reads memory 1.5-2x slow for its first ~50 s); 0: measure at once")(
       "measurements-out", po::value(&measurements_out),
       "microbenchmarks: where to write the table (default: beside --out, NAME.measurements.csv; the HDF5 copy "
       "goes beside it as NAME.calibration.h5)")(
@@ -200,7 +209,12 @@ int cmd_calibrate(const Args& args) {
       std::cerr << "hgca calibrate: --worker-spin-us must be 0 to 1000000, got " << worker_spin_us << "\n";
       return 2;
     }
-    if (const int rc = measure(measurements_out, h5 + ".calibration.h5", quick, passes, worker_spin_us, stamp, command_line(args));
+    if (!(settle_s >= 0) || settle_s > 3600) {
+      std::cerr << "hgca calibrate: --settle-s must be 0 to 3600, got " << settle_s << "\n";
+      return 2;
+    }
+    if (const int rc = measure(measurements_out, h5 + ".calibration.h5", quick, passes, worker_spin_us, settle_s, stamp,
+                               command_line(args));
         rc != 0)
       return rc;
     measurements = measurements_out;
@@ -209,8 +223,8 @@ int cmd_calibrate(const Args& args) {
                  "cuBLAS); rebuild with CUDA, or fit timings from elsewhere with --from-measurements FILE.csv\n";
     return 2;
 #endif
-  } else if (quick || !measurements_out.empty() || passes != 0 || !vm["worker-spin-us"].defaulted()) {
-    std::cerr << "hgca calibrate: --quick, --passes, --worker-spin-us and --measurements-out belong to the microbenchmark mode, not to "
+  } else if (quick || !measurements_out.empty() || passes != 0 || !vm["worker-spin-us"].defaulted() || !vm["settle-s"].defaulted()) {
+    std::cerr << "hgca calibrate: --quick, --passes, --worker-spin-us, --settle-s and --measurements-out belong to the microbenchmark mode, not to "
                  "--from-measurements\n";
     return 2;
   }

@@ -62,6 +62,7 @@ expect_error "unknown base" "unknown hardware profile 'no-such-box'" \
   "$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --base no-such-box --out "$tmp/bad.yaml"
 expect_error "no base" "missing --base" "$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --out "$tmp/bad.yaml"
 expect_error "no measurements" "--from-measurements" "$hgca" calibrate --base device-h100 --out "$tmp/bad.yaml"
+expect_error "--settle-s with --from-measurements" "belong to the microbenchmark mode" cal "$data/device-h100-fit.csv" --settle-s 10
 expect_error "--hold typo" "--hold cpu.wakup: not a fitted parameter" cal "$data/device-h100-fit.csv" --hold cpu.wakup
 expect_error "--free of a free key" "--free cpu.wakeup: not held by default; expected one of: cpu.flops_per_core" \
   cal "$data/device-h100-fit.csv" --free cpu.wakeup

@@ -68,6 +68,12 @@ nhold=$("$hgca" validate measure --preset default --role holdout --dry-run | gre
 [ $? -eq 2 ] || fail "an unknown role should exit 2"
 grep -q "expected fit or holdout" "$tmp/err.txt" || fail "unknown role: $(cat "$tmp/err.txt")"
 
+for bad in -1 5000 nan; do
+  "$hgca" validate measure --preset quick --out "$tmp/m.csv" --settle-s $bad 2>"$tmp/err.txt" >/dev/null
+  [ $? -eq 2 ] || fail "--settle-s $bad should exit 2"
+  grep -q "settle-s must be 0 to 3600" "$tmp/err.txt" || fail "--settle-s $bad: $(cat "$tmp/err.txt")"
+done
+
 # Measuring needs a GPU: without one (or without CUDA in the build), one line and exit 2.
 if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; then
   "$hgca" validate measure --preset quick --out "$tmp/m.csv" 2>"$tmp/err.txt" >/dev/null
