@@ -9,15 +9,27 @@ if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; t
   echo "note: no GPU on this machine: GPU tests (if built) skip themselves and say so"
 fi
 
+# Ninja when it is there (it schedules the two cores better than make); a build folder keeps the generator
+# it was configured with.
+configure() {
+  local dir=$1; shift
+  if [ ! -f "$dir/CMakeCache.txt" ] && command -v ninja >/dev/null 2>&1; then set -- -G Ninja "$@"; fi
+  cmake -S . -B "$dir" "$@" >/dev/null
+}
+
 echo "== C++ tests (Release)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+configure build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
 
 echo "== C++ tests with AddressSanitizer + UndefinedBehaviorSanitizer"
 # Without the CUDA parts: device code cannot be sanitized, the GPU tests skip without a GPU anyway, and
 # compiling the .cu files a second time would cost CI minutes. The Release build above keeps them building.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHGCA_SANITIZE=ON -DHGCA_CUDA=OFF >/dev/null
+# -O1 -g1 instead of RelWithDebInfo's -O2 -g: the sanitizers check the same, reports keep file:line, and the
+# build takes about half as long (NDEBUG stays, as in the Release build).
+san_flags="-O1 -g1 -DNDEBUG"
+configure build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHGCA_SANITIZE=ON -DHGCA_CUDA=OFF \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$san_flags" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$san_flags"
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$jobs")
 
