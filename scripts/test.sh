@@ -26,7 +26,7 @@ echo "== C++ tests with AddressSanitizer + UndefinedBehaviorSanitizer"
 # Without the CUDA parts: device code cannot be sanitized, the GPU tests skip without a GPU anyway, and
 # compiling the .cu files a second time would cost CI minutes. The Release build above keeps them building.
 # -g1 instead of RelWithDebInfo's -g (line tables only): the sanitizers check the same, reports keep file:line, and the
-# build takes about half as long (NDEBUG stays, as in the Release build).
+# build takes far less time and disk (NDEBUG stays, as in the Release build).
 san_flags="-O2 -g1 -DNDEBUG"
 configure build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHGCA_SANITIZE=ON -DHGCA_CUDA=OFF \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=$san_flags" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=$san_flags"
