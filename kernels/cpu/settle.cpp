@@ -34,17 +34,14 @@ double settle_machine(const SettleOptions& o) {
   const int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   const std::size_t words = std::max<std::size_t>(o.buffer_bytes / sizeof(std::uint64_t), 1);
   std::vector<std::uint64_t> buffer(words, 1);
-  std::vector<std::uint64_t> sums(static_cast<std::size_t>(threads), 0);
   ThreadPool pool(threads);
   // Rounds of one read-modify-write sweep over the buffer, split across the threads, until the time is up or
-  // the machine's own clock says it has been up long enough.
-  while (Clock::now() < end && (o.uptime ? o.uptime() : -1) < o.min_uptime_s) {
+  // the machine's own clock says it has been up long enough (the writes keep the sweep from being optimised away).
+  while (Clock::now() < end && o.uptime() < o.min_uptime_s) {
     pool.parallel_for(threads, Partition::static_round_robin, [&](std::int64_t task, int) {
       const std::size_t lo = words * static_cast<std::size_t>(task) / static_cast<std::size_t>(threads);
       const std::size_t hi = words * static_cast<std::size_t>(task + 1) / static_cast<std::size_t>(threads);
-      std::uint64_t s = 0;
-      for (std::size_t i = lo; i < hi; ++i) s += buffer[i]++;
-      sums[static_cast<std::size_t>(task)] += s;
+      for (std::size_t i = lo; i < hi; ++i) ++buffer[i];
     });
   }
   const double waited = std::chrono::duration<double>(Clock::now() - start).count();

@@ -11,6 +11,9 @@
 
 namespace hgca::kernels {
 
+// The largest minimum uptime a command accepts (--settle-s 0 to this).
+inline constexpr double kMaxSettleSeconds = 3600;
+
 // Seconds since boot (/proc/uptime); a negative value where it cannot be read.
 double machine_uptime_seconds();
 

@@ -209,7 +209,7 @@ int cmd_calibrate(const Args& args) {
       std::cerr << "hgca calibrate: --worker-spin-us must be 0 to 1000000, got " << worker_spin_us << "\n";
       return 2;
     }
-    if (!(settle_s >= 0) || settle_s > 3600) {
+    if (!(settle_s >= 0) || settle_s > hgca::kernels::kMaxSettleSeconds) {
       std::cerr << "hgca calibrate: --settle-s must be 0 to 3600, got " << settle_s << "\n";
       return 2;
     }

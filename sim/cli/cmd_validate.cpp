@@ -138,7 +138,7 @@ int cmd_validate_measure(const Args& args) {
     std::cerr << "hgca validate measure: --worker-spin-us must be 0 to 1000000, got " << mo.worker_spin_us << "\n";
     return 2;
   }
-  if (!(settle_s >= 0) || settle_s > 3600) {
+  if (!(settle_s >= 0) || settle_s > kernels::kMaxSettleSeconds) {
     std::cerr << "hgca validate measure: --settle-s must be 0 to 3600, got " << settle_s << "\n";
     return 2;
   }

@@ -187,7 +187,7 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
                       "pass %d/%d point %3d/%zu %-11s %-7s b=%-3d ctx=%-6lld win=%-5lld sel=%-6lld t=%-2d %-8s %9.4f ms  (%.1f s, %.0f s total)\n",
                       pass + 1, opts.passes, p.id, points.size(), to_string(p.kind), to_string(p.role), p.batch,
                       static_cast<long long>(p.context), static_cast<long long>(p.window), static_cast<long long>(p.cpu_select),
-                      p.threads, p.cpu_task.c_str(), median_of(mine),
+                      p.threads, p.cpu_task.c_str(), samples[i].pass.back(),
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         *opts.log << buf << std::flush;

@@ -75,6 +75,18 @@ class Row {
     if (v < min) fail(col, t + " is too small", "an integer >= " + std::to_string(min));
     return v;
   }
+  // A finite number, or a one-line error naming the column and what was expected.
+  double finite(const std::string& col, const std::string& t, const std::string& expected) const {
+    std::istringstream s(t);
+    s.imbue(std::locale::classic());
+    double v = 0;
+    s >> v;
+    const bool parsed = !s.fail() && s.peek() == std::char_traits<char>::eof();
+    if (!parsed && (t == "nan" || t == "NaN" || t == "inf" || t == "-inf")) fail(col, "'" + t + "' is not a finite number", expected);
+    if (!parsed) fail(col, "'" + t + "' is not a number", expected);
+    if (!std::isfinite(v)) fail(col, "'" + t + "' is not a finite number", expected);
+    return v;
+  }
   // A time in ms: finite and positive (required) or absent/empty (0) when optional.
   double time(const std::string& col, bool required) const {
     const std::string t = text(col);
@@ -82,32 +94,18 @@ class Row {
       if (required) fail(col, "empty", "a time in ms > 0");
       return 0;
     }
-    std::istringstream s(t);
-    s.imbue(std::locale::classic());
-    double v = 0;
-    s >> v;
-    const bool parsed = !s.fail() && s.peek() == std::char_traits<char>::eof();
-    if (!parsed && (t == "nan" || t == "NaN" || t == "inf" || t == "-inf")) fail(col, "'" + t + "' is not a finite number", "a time in ms > 0");
-    if (!parsed) fail(col, "'" + t + "' is not a number", "a time in ms > 0");
-    if (!std::isfinite(v)) fail(col, "'" + t + "' is not a finite number", "a time in ms > 0");
+    const double v = finite(col, t, "a time in ms > 0");
     if (v < 0 || (required && v == 0)) fail(col, t + " is not positive", "a time in ms > 0");
     return v;
   }
   // Times in ms separated by spaces (one per pass), each finite and positive; absent or empty: none.
   std::vector<double> times(const std::string& col) const {
+    const std::string expected = "times in ms > 0 separated by spaces, one per pass";
     std::vector<double> out;
     std::istringstream words(text(col));
     std::string w;
-    const char* expected = "times in ms > 0 separated by spaces, one per pass";
     while (words >> w) {
-      std::istringstream s(w);
-      s.imbue(std::locale::classic());
-      double v = 0;
-      s >> v;
-      const bool parsed = !s.fail() && s.peek() == std::char_traits<char>::eof();
-      if (!std::isfinite(v) || (!parsed && (w == "nan" || w == "NaN" || w == "inf" || w == "-inf")))
-        fail(col, "'" + w + "' is not a finite number", expected);
-      if (!parsed) fail(col, "'" + w + "' is not a number", expected);
+      const double v = finite(col, w, expected);
       if (v <= 0) fail(col, w + " is not positive", expected);
       out.push_back(v);
     }
