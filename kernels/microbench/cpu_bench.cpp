@@ -2,6 +2,7 @@
 // key-scan selection, and sparse decode attention over lists given in advance (the hybrid runner's CPU phase),
 // as the simulator's CPU pool charges them (docs/CALIBRATION.md).
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <numeric>
@@ -59,6 +60,23 @@ Words alloc_words(std::size_t n) {
 
 volatile std::uint64_t g_sink;  // keeps the reads from being optimised away
 
+// A new pool's first calls run slow: its threads are new to the scheduler (on a virtual machine, vCPUs that
+// were halted), their stacks untouched. On the device machine the first row timed after creating a pool of 8
+// or 16 threads measured up to 10x its neighbours, run after run. Every bench calls this before timing: a few
+// hundred short calls, each task busy for a few microseconds so that every thread takes part.
+void warm_up(ThreadPool& pool, int threads) {
+  std::vector<std::uint64_t> spins(static_cast<size_t>(threads));
+  for (int call = 0; call < 300; ++call) {
+    pool.parallel_for(threads, Partition::static_round_robin, [&](std::int64_t task, int) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(5);
+      std::uint64_t n = 0;
+      while (std::chrono::steady_clock::now() < until) ++n;
+      spins[static_cast<size_t>(task)] += n;
+    });
+  }
+  g_sink = std::accumulate(spins.begin(), spins.end(), std::uint64_t{0});
+}
+
 // One cpu_attention row of the table (fp16 KV), as the key-scan and the given-list benches both record it.
 Row attention_row(int batch, int q_heads, int kv_heads, std::int64_t kv_len, int head_dim, int threads,
                   const char* method, std::int64_t selected, const std::string& task, double seconds,
@@ -88,6 +106,7 @@ void bench_stream(const Options& o, std::vector<Row>& rows) {
   Words buf = alloc_words(words);
   for (int t : thread_grid(o)) {
     ThreadPool pool(t, o.worker_spin);
+    warm_up(pool, t);
     pool.parallel_for(t, Partition::static_round_robin, [&](std::int64_t task, int) {
       const std::size_t lo = words * task / t, hi = words * (task + 1) / t;
       for (std::size_t i = lo; i < hi; ++i) buf[i] = i * 0x9E3779B97F4A7C15ull;
@@ -129,6 +148,7 @@ void bench_gather(const Options& o, std::vector<Row>& rows) {
   std::sort(order.begin(), order.end());
   for (int t : thread_grid(o)) {
     ThreadPool pool(t, o.worker_spin);
+    warm_up(pool, t);
     pool.parallel_for(t, Partition::static_round_robin, [&](std::int64_t task, int) {
       const std::size_t lo = 2 * n_rows * kRowWords * task / t, hi = 2 * n_rows * kRowWords * (task + 1) / t;
       for (std::size_t i = lo; i < hi; ++i) buf[i] = i;
@@ -206,6 +226,7 @@ void bench_attention(const Options& o, std::vector<Row>& rows) {
 
   for (int t : threads) {
     ThreadPool pool(t, o.worker_spin);
+    warm_up(pool, t);
     for (const std::string& task : tasks) {
       for (std::int64_t sel : selected) {
         std::vector<std::int64_t> offsets(list_rows + 1);
@@ -295,7 +316,9 @@ Row time_given(const Options& o, GivenRig& rig, ThreadPool& pool, int threads, c
   std::vector<std::int32_t> indices(static_cast<size_t>(list_rows * sel));
   AttentionOptions ao;
   ao.granularity = granularity_of(task);
-  const double s = median_seconds(1, o.quick ? 2 : 5, [&] {
+  // Rows span 20 us to 30 ms: at least 5 repetitions and 20 ms of them (up to 200), so a small step's median
+  // does not rest on five samples of a noisy machine.
+  const double s = median_seconds_for(o.quick ? 1 : 3, o.quick ? 2 : 5, o.quick ? 2 : 200, o.quick ? 0.0 : 0.02, [&] {
     ++draw;
     pool.parallel_for(list_rows, Partition::dynamic, [&](std::int64_t r, int) {
       draw_list((draw << 32) ^ (static_cast<std::uint64_t>(r) * 0x9E3779B97F4A7C15ull), rig.kv_len, sel,
@@ -345,6 +368,7 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
       GivenRig rig(batch, sh.q_heads, sh.kv_heads, sh.head_dim, kv_len, all);
       for (int t : threads) {
         ThreadPool pool(t, o.worker_spin);
+        warm_up(pool, t);
         for (const std::string& task : tasks) {
           for (std::int64_t sel : selected) {
             rows.push_back(time_given(o, rig, pool, t, task, sel, draw, "kernels/cpu sparse_attention over fresh random lists"));
@@ -379,6 +403,7 @@ void bench_llc(const Options& o, std::vector<Row>& rows) {
     GivenRig rig(kBatch, kQHeads, kKvHeads, kHeadDim, kv_len, all);
     for (int t : threads) {
       ThreadPool pool(t, o.worker_spin);
+      warm_up(pool, t);
       rows.push_back(time_given(o, rig, pool, t, "kv-head", selected, draw, "kernels/cpu sparse_attention, LLC sweep"));
       say(o, "cpu_attention llc pool=" + std::to_string(static_cast<int>(mib)) + " MiB threads=" + std::to_string(t) + " " +
                  std::to_string(rows.back().time_s * 1e3) + " ms");

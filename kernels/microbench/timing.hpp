@@ -24,6 +24,21 @@ double median_seconds(int warmup, int reps, Fn&& fn) {
   return median(t);
 }
 
+// As median_seconds, but repeats until both `min_reps` repetitions and `min_total_s` timed seconds are reached
+// (at most `max_reps`): a step of 20 us on a virtual machine is at the mercy of one preempted vCPU, and five
+// samples leave the median exposed to it, while a millisecond step needs no more than five.
+template <class Fn>
+double median_seconds_for(int warmup, int min_reps, int max_reps, double min_total_s, Fn&& fn) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> t;
+  double total = 0;
+  while (static_cast<int>(t.size()) < max_reps && (static_cast<int>(t.size()) < min_reps || total < min_total_s)) {
+    t.push_back(fn());
+    total += t.back();
+  }
+  return median(t);
+}
+
 // Wall seconds of one call of `fn` on a steady clock.
 template <class Fn>
 double wall_seconds(Fn&& fn) {

@@ -150,8 +150,9 @@ double default_scale(QuantityKind kind) {
 // The least-squares problem of one hardware part: rows, free parameters in scaled units (value / scale).
 class PartProblem {
  public:
-  PartProblem(const HardwareProfile& start, std::vector<const Measurement*> rows, const std::vector<Parameter>& params)
-      : profile_(start), rows_(std::move(rows)), params_(params) {}
+  PartProblem(const HardwareProfile& start, std::vector<const Measurement*> rows, const std::vector<Parameter>& params,
+              double outlier_scale)
+      : profile_(start), rows_(std::move(rows)), params_(params), outlier_scale_(outlier_scale) {}
 
   HardwareProfile& profile() { return profile_; }
   const std::vector<const Measurement*>& rows() const { return rows_; }
@@ -184,8 +185,17 @@ class PartProblem {
     apply(x);
     Eigen::VectorXd r(rows_.size());
     for (size_t i = 0; i < rows_.size(); ++i)
-      r[i] = (predict_seconds(profile_, *rows_[i]) - rows_[i]->seconds) / rows_[i]->seconds;
+      r[i] = robust((predict_seconds(profile_, *rows_[i]) - rows_[i]->seconds) / rows_[i]->seconds);
     return r;
+  }
+
+  // The residual whose square is the soft-L1 loss of relative error e (FitOptions::outlier_scale); e itself
+  // when the scale is 0. Same sign and smooth, so Levenberg-Marquardt runs on it unchanged.
+  double robust(double e) const {
+    const double c = outlier_scale_;
+    if (!(c > 0) || !std::isfinite(e)) return e;
+    const double u = e / c;
+    return std::copysign(c * std::sqrt(2.0 * u * u / (std::sqrt(1.0 + u * u) + 1.0)), e);  // no cancellation near 0
   }
 
   // Central differences (one-sided at a bound): the cost model has kinks (max of roofline terms, a duplex cap
@@ -285,6 +295,7 @@ class PartProblem {
   const std::vector<Parameter>& params_;
   std::vector<int> free_;
   std::vector<double> scale_;
+  double outlier_scale_ = 0;
 };
 
 // Adds a curve point at every thread count the CPU rows use, valued as the base curve gives it there, so the
@@ -468,7 +479,7 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
     }
     if (part_rows.empty()) continue;
 
-    PartProblem problem(fitted, part_rows, params);
+    PartProblem problem(fitted, part_rows, params, options.outlier_scale);
     // Start each parameter where the base has it; a duplex cap of 0 ("none") starts at the sum of both
     // directions, where it just begins to bind.
     if (part == HardwarePart::Pcie && problem.profile().pcie.duplex_bandwidth <= 0)

@@ -57,6 +57,12 @@ struct FitOptions {
   double max_relative_error = 0.2;  // a fitted parameter must be known to within this (one standard error)
   double noise_floor = 0.01;        // relative noise assumed for deciding what the rows determine
   int max_iterations = 60;
+  // Robustness to outlying rows: each row's relative error r enters the objective as the soft-L1 loss
+  // 2 c^2 (sqrt(1 + (r/c)^2) - 1) with c = outlier_scale: r^2 for |r| well below c, growing like 2c|r| beyond.
+  // On a virtual machine a row now and then measures several times its neighbours (a preempted vCPU during
+  // most of its repetitions); under plain least squares one such row moves every CPU parameter, and two
+  // calibrations of one machine then disagree on different rows. 0: plain least squares.
+  double outlier_scale = 0.1;
   // Parameter keys (as in ParameterResult::key) kept at their base values: e.g. the fixed kernel costs, to
   // see how the plain roofline does on the same rows.
   std::vector<std::string> hold;

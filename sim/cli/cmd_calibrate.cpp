@@ -6,6 +6,7 @@
 // write the same kind of profile; the measured one is stamped with the machine, driver and date.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -159,7 +160,10 @@ int cmd_calibrate(const Args& args) {
       "free", po::value(&release)->composing(),
       "fit a parameter held by default (cpu.flops_per_core; docs/CALIBRATION.md says why it is held) (repeatable)")(
       "max-error", po::value(&fit_options.max_relative_error)->default_value(0.2),
-      "a parameter counts as determined when one standard error is below this share of its value");
+      "a parameter counts as determined when one standard error is below this share of its value")(
+      "outlier-scale", po::value(&fit_options.outlier_scale)->default_value(0.1),
+      "relative error beyond which a row's pull on the fit grows linearly, not quadratically (soft-L1 loss); "
+      "0: plain least squares");
   const po::options_description hidden;
   const po::positional_options_description no_positionals;
   po::variables_map vm;
@@ -234,6 +238,11 @@ int cmd_calibrate(const Args& args) {
   }
   if (!(fit_options.max_relative_error > 0)) {
     std::cerr << "hgca calibrate: --max-error must be positive, got " << fit_options.max_relative_error << "\n";
+    return 2;
+  }
+  if (!(fit_options.outlier_scale >= 0) || !std::isfinite(fit_options.outlier_scale)) {
+    std::cerr << "hgca calibrate: --outlier-scale must be a finite number >= 0 (0: plain least squares), got "
+              << fit_options.outlier_scale << "\n";
     return 2;
   }
   if (name.empty() && !out.empty()) name = std::filesystem::path(out).stem().string();

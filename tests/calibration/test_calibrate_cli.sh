@@ -66,6 +66,9 @@ expect_error "--settle-s with --from-measurements" "belong to the microbenchmark
 expect_error "--hold typo" "--hold cpu.wakup: not a fitted parameter" cal "$data/device-h100-fit.csv" --hold cpu.wakup
 expect_error "--free of a free key" "--free cpu.wakeup: not held by default; expected one of: cpu.flops_per_core" \
   cal "$data/device-h100-fit.csv" --free cpu.wakeup
+expect_error "negative --outlier-scale" "--outlier-scale must be a finite number >= 0" \
+  cal "$data/device-h100-fit.csv" --outlier-scale -0.1
+expect_error "NaN --outlier-scale" "--outlier-scale must be a finite number >= 0" cal "$data/device-h100-fit.csv" --outlier-scale nan
 # cpu.flops_per_core is held unless --free releases it, and the report says which.
 "$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --base device-h100 >"$tmp/out" 2>&1
 grep -q '^cpu.flops_per_core .*held at its base value by default (--free cpu.flops_per_core fits it)' "$tmp/out" && ok \
