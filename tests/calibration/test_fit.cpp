@@ -301,14 +301,14 @@ TEST(Fit, GivenListRowsDetermineRowCostOverheadsAndBandwidth) {
 }
 
 TEST(Fit, AFewOutlyingRowsDoNotMoveTheFit) {
-  // The given-list grid of the test above with three rows measured as a noisy virtual machine sometimes
+  // The given-list grid of the test above (batch 1 and 4) with three rows measured as a noisy virtual machine sometimes
   // measures them (6x, 4x and 0.5x what the machine takes). The soft-L1 loss (the default) still recovers
   // every CPU parameter; plain least squares (outlier_scale 0) lets those rows pull the fit away.
   const HardwareProfile t = truth();
   std::vector<Measurement> rows;
   for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
   for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
-    for (int batch : {1, 16})
+    for (int batch : {1, 4})
       for (int threads : {4, 8, 16})
         for (int64_t sel : {64, 4096})
           for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head})
@@ -337,7 +337,8 @@ TEST(Fit, AFewOutlyingRowsDoNotMoveTheFit) {
   EXPECT_NEAR(fit.rows[5].relative_error(), 1.0 / 6 - 1, 0.05);
   FitOptions plain = robust;
   plain.outlier_scale = 0;
-  EXPECT_GT(worst_miss(fit_profile(base(), rows, plain)), 2 * worst_miss(fit));
+  // (On this table: 1 % worst miss with the soft-L1 loss, 56 % without.)
+  EXPECT_GT(worst_miss(fit_profile(base(), rows, plain)), 5 * worst_miss(fit));
 }
 
 TEST(Fit, TheLlcSweepDeterminesTheCacheTerm) {
