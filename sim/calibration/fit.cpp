@@ -608,6 +608,7 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
   out.profile = fitted;
   out.parameters = results;
   out.rows = predict_rows(fitted, rows);
+  out.outlier_scale = options.outlier_scale;
   return out;
 }
 

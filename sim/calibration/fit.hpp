@@ -84,6 +84,7 @@ struct FitResult {
   HardwareProfile profile;  // the base with every determined parameter replaced (keys made loader-valid)
   std::vector<ParameterResult> parameters;
   std::vector<RowResult> rows;  // the fitted rows, predicted on `profile`
+  double outlier_scale = 0;     // the loss the fit used (FitOptions::outlier_scale)
 };
 
 // Fits `base` to `rows`; rows' primitives decide which parameters are candidates (see docs/CALIBRATION.md).

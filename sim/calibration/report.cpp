@@ -68,6 +68,14 @@ std::string prefixed(const std::string& text, const std::string& prefix) {
   return out;
 }
 
+// How the fit weighed the rows (FitResult::outlier_scale), for the written profile's header.
+std::string loss_description(double outlier_scale) {
+  if (!(outlier_scale > 0)) return "least squares";
+  std::ostringstream s;
+  s << "soft-L1 loss (outlier scale " << outlier_scale * 100 << " %)";
+  return s.str();
+}
+
 }  // namespace
 
 std::string parameter_table(const FitResult& fit) {
@@ -127,7 +135,8 @@ std::string calibrated_profile_yaml(const FitResult& fit, const std::string& nam
        << "calibrated is " << (hw.calibrated ? "true: every timing parameter was determined by the measurements"
                                              : "false: some parameters were kept from the base profile (below)")
        << "\n\n"
-       << "Fit: least squares on relative error, predicted by the simulator's own cost functions (sim/hw).\n"
+       << "Fit: " << loss_description(fit.outlier_scale)
+       << " on relative error, predicted by the simulator's own cost functions (sim/hw).\n"
        << parameter_table(fit) << "\n"
        << "Error of the fitted profile on the measurements (relative, predicted vs measured):\n"
        << error_table(fit.rows);

@@ -21,6 +21,7 @@ grep -q '^calibrated: false$' "$tmp/hw/dev-fit.yaml" && ok || fail "calibrated s
 grep -q '2026-01-01T00:00:00Z' "$tmp/hw/dev-fit.yaml" && ok || fail "date stamp missing"
 grep -q 'device-h100-fit.csv' "$tmp/hw/dev-fit.yaml" && ok || fail "measurement file not named in the profile"
 grep -q '^# pcie.h2d.latency' "$tmp/hw/dev-fit.yaml" && ok || fail "fit report not in the comments"
+grep -q '^# Fit: soft-L1 loss (outlier scale 10 %)' "$tmp/hw/dev-fit.yaml" && ok || fail "the header does not name the fit's loss"
 grep -q 'Prediction of .*device-h100-holdout.csv' "$tmp/out" && ok || fail "no --check report: $(cat "$tmp/out")"
 cat > "$tmp/exp.yaml" <<YAML
 hardware: $tmp/hw/dev-fit.yaml
