@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 #include <vector>
 
 namespace hgca::kernels::microbench {
@@ -14,19 +15,10 @@ inline double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Runs `fn` `warmup` times untimed, then `reps` times; fn returns the seconds of one repetition.
-template <class Fn>
-double median_seconds(int warmup, int reps, Fn&& fn) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> t;
-  t.reserve(reps);
-  for (int i = 0; i < reps; ++i) t.push_back(fn());
-  return median(t);
-}
-
-// As median_seconds, but repeats until both `min_reps` repetitions and `min_total_s` timed seconds are reached
-// (at most `max_reps`): a step of 20 us on a virtual machine is at the mercy of one preempted vCPU, and five
-// samples leave the median exposed to it, while a millisecond step needs no more than five.
+// Runs `fn` `warmup` times untimed, then repeats it until both `min_reps` repetitions and `min_total_s` timed
+// seconds are reached (at most `max_reps`); fn returns the seconds of one repetition. A step of 20 us on a
+// virtual machine is at the mercy of one preempted vCPU, and five samples leave the median exposed to it,
+// while a millisecond step needs no more than five.
 template <class Fn>
 double median_seconds_for(int warmup, int min_reps, int max_reps, double min_total_s, Fn&& fn) {
   for (int i = 0; i < warmup; ++i) fn();
@@ -37,6 +29,12 @@ double median_seconds_for(int warmup, int min_reps, int max_reps, double min_tot
     total += t.back();
   }
   return median(t);
+}
+
+// Runs `fn` `warmup` times untimed, then `reps` times; fn returns the seconds of one repetition.
+template <class Fn>
+double median_seconds(int warmup, int reps, Fn&& fn) {
+  return median_seconds_for(warmup, reps, reps, 0.0, std::forward<Fn>(fn));
 }
 
 // Wall seconds of one call of `fn` on a steady clock.

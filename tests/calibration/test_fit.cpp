@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <tuple>
 
 #include "sim/calibration/fit.hpp"
@@ -271,6 +272,20 @@ TEST(Fit, ParameterKeysAndTheDefaultHold) {
   EXPECT_EQ(fit.profile.cpu.flops_per_core, base().cpu.flops_per_core);
 }
 
+// The given-list grid the microbenchmarks measure, fewer points: two shapes (head_dim 128 and 64), `batches`,
+// one task per thread to dozens, few and many rows, both task kinds, with the streaming reads the grid also has.
+std::vector<Measurement> given_list_grid(std::initializer_list<int> batches) {
+  std::vector<Measurement> rows;
+  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
+  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
+    for (int batch : batches)
+      for (int threads : {4, 8, 16})
+        for (int64_t sel : {64, 4096})
+          for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head})
+            rows.push_back(given(batch, q, kv, d, threads, sel, task));
+  return rows;
+}
+
 TEST(Fit, GivenListRowsDetermineRowCostOverheadsAndBandwidth) {
   // The given-list grid the microbenchmarks measure (two shapes, one task per thread to dozens, few and many
   // rows), fewer points, with the streaming reads the grid also has: row cost, wake-up, per-task overhead,
@@ -278,14 +293,7 @@ TEST(Fit, GivenListRowsDetermineRowCostOverheadsAndBandwidth) {
   // attention task's FLOPs are proportional to its bytes whatever the head size, so these rows alone cannot
   // tell a compute floor from a lower bandwidth (the key-scan and MQA rows of a full table do).
   const HardwareProfile t = truth();
-  std::vector<Measurement> rows;
-  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
-  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
-    for (int batch : {1, 16})
-      for (int threads : {4, 8, 16})
-        for (int64_t sel : {64, 4096})
-          for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head})
-            rows.push_back(given(batch, q, kv, d, threads, sel, task));
+  const std::vector<Measurement> rows = given_list_grid({1, 16});
   FitOptions options;
   options.hold = {"cpu.flops_per_core"};
   const FitResult fit = fit_profile(base(), timed(rows, t), options);
@@ -305,15 +313,7 @@ TEST(Fit, AFewOutlyingRowsDoNotMoveTheFit) {
   // measures them (6x, 4x and 0.5x what the machine takes). The soft-L1 loss (the default) still recovers
   // every CPU parameter; plain least squares (outlier_scale 0) lets those rows pull the fit away.
   const HardwareProfile t = truth();
-  std::vector<Measurement> rows;
-  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
-  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
-    for (int batch : {1, 4})
-      for (int threads : {4, 8, 16})
-        for (int64_t sel : {64, 4096})
-          for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head})
-            rows.push_back(given(batch, q, kv, d, threads, sel, task));
-  rows = timed(rows, t);
+  std::vector<Measurement> rows = timed(given_list_grid({1, 4}), t);
   rows[5].seconds *= 6;
   rows[20].seconds *= 4;
   rows[33].seconds *= 0.5;

@@ -9,6 +9,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fails=0; passes=0
 ok()   { passes=$((passes+1)); }
 fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+finish() { echo "cli ($part): $passes passed, $fails failed"; [ "$fails" -eq 0 ]; exit; }
 
 # Every shipped experiment validates and runs (short decode so the suite stays fast; the bench-* sweeps are
 # timing workloads of 1,000+ points, validated here and run by their own benchmark).
@@ -35,10 +36,7 @@ YAML
   done
 done
 
-if ! want inputs; then
-  echo "cli ($part): $passes passed, $fails failed"
-  [ "$fails" -eq 0 ]; exit
-fi
+want inputs || finish
 
 # --set and the timeline.
 "$hgca" run "$src/experiments/quickstart.yaml" -q --set workload.decode=2 --set workload.batch=2 \
@@ -78,5 +76,4 @@ cmp -s "$tmp/a" "$tmp/b" && ok || fail "results differ between --jobs 1 and --jo
 # bench engine prints its figures.
 "$hgca" bench engine --json --steps 2 --batch 2 | grep -q '"events_per_second"' && ok || fail "bench engine --json"
 
-echo "cli ($part): $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish
