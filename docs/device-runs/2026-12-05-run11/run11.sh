@@ -14,6 +14,8 @@ OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; W=/tmp/w11; mkdir -p $W
 export LD_LIBRARY_PATH=$PWD/.devbuild/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib
 bin=.devbuild/bin/hgca
 S=$W/summary.txt
+# The base profile (whatever calibrate does not measure) is the one of the GPU this machine has.
+base=device-h100; nvidia-smi -L | grep -q H200 && base=device-h200
 { echo "== $1"; date -u; nvidia-smi -L; lscpu | grep -E "Model name|L3"; uptime; } | tee -a "$S"
 pack() { cp "$S" "$OUT/"; tar -C $W -czf $OUT/run11.tgz .; }
 step() {  # name, timeout, command...
@@ -23,7 +25,7 @@ step() {  # name, timeout, command...
   echo "$name: rc=$? in $(( $(date +%s) - s0 )) s" | tee -a "$S"
 }
 calibrate() {
-  step calibrate-$1 260 $bin calibrate --out $W/micro-$1.yaml --base device-h100 --passes 3
+  step calibrate-$1 260 $bin calibrate --out $W/micro-$1.yaml --base $base --passes 3
   sed -n '/^Error on the fitted rows/,/^$/p' $W/calibrate-$1.txt >> "$S"
   grep -E "^cpu\." $W/calibrate-$1.txt >> "$S"
   pack
