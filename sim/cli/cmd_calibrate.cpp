@@ -214,7 +214,7 @@ int cmd_calibrate(const Args& args) {
       return 2;
     }
     if (!(settle_s >= 0) || settle_s > hgca::kernels::kMaxSettleSeconds) {
-      std::cerr << "hgca calibrate: --settle-s must be 0 to 3600, got " << settle_s << "\n";
+      std::cerr << "hgca calibrate: --settle-s must be 0 to " << hgca::kernels::kMaxSettleSeconds << " (seconds), got " << settle_s << "\n";
       return 2;
     }
     if (const int rc = measure(measurements_out, h5 + ".calibration.h5", quick, passes, worker_spin_us, settle_s, stamp,

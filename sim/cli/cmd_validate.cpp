@@ -139,7 +139,7 @@ int cmd_validate_measure(const Args& args) {
     return 2;
   }
   if (!(settle_s >= 0) || settle_s > kernels::kMaxSettleSeconds) {
-    std::cerr << "hgca validate measure: --settle-s must be 0 to 3600, got " << settle_s << "\n";
+    std::cerr << "hgca validate measure: --settle-s must be 0 to " << kernels::kMaxSettleSeconds << " (seconds), got " << settle_s << "\n";
     return 2;
   }
   mo.huge_pages = !base_pages;
