@@ -181,6 +181,7 @@ int cmd_validate_measure(const Args& args) {
                         "runner: " + std::to_string(mo.passes) + " passes, workers spin " + std::to_string(mo.worker_spin_us) +
                             " us, pool on " + (mo.huge_pages ? "transparent huge pages" : "4 KB pages"));
     std::cout << "wrote " << rows.size() << " measured points to " << out << "\n";
+    if (const std::string drift = describe_pass_drift(rows); !drift.empty()) std::cout << drift << "\n";
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "hgca validate measure: " << e.what() << "\n";
@@ -248,6 +249,7 @@ int cmd_validate_predict(const Args& args) {
       std::printf("  measured s.e. (from %d rows' passes) median %4.1f%%", s.rows_with_passes, 100.0 * s.median_standard_error);
     std::printf("\n");
   }
+  if (const std::string drift = describe_pass_drift(rows); !drift.empty()) std::printf("measured %s\n", drift.c_str());
   if (phases) print_phase_rows(pred);
   print_phase_summary(pred);
 

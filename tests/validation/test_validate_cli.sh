@@ -41,6 +41,14 @@ if command -v h5ls >/dev/null 2>&1; then
   h5ls "$tmp/v.h5/rows" | grep -q '^predicted_cpu_attention_ms' || fail "HDF5 lacks predicted_cpu_attention_ms"
 fi
 
+# A table that recorded its passes: predict says how each pass sat against its rows (device run 10's fit table,
+# first 6 rows: its first pass ran slower on every one of them, so the line warns).
+head -n 8 "$src/docs/device-runs/2026-12-05-run10/points/fit.csv" > "$tmp/passes.csv"
+"$hgca" validate predict --measured "$tmp/passes.csv" --hw device-h100 >"$tmp/passes.txt" 2>&1 || fail "predict on passes failed: $(cat "$tmp/passes.txt")"
+grep -q "^measured passes against each row's median over its passes (6 rows): pass 1 +[0-9.]* %, pass 2 -[0-9.]* %; a whole pass 5 % or more off" \
+  "$tmp/passes.txt" || fail "no pass drift line: $(cat "$tmp/passes.txt")"
+grep -q "^measured passes" "$tmp/ph.txt" && fail "a table without passes printed a pass drift line"
+
 # validate fit: host parameters from the fit rows; the profile it writes loads and predicts.
 "$hgca" validate fit --measured "$src/tests/validation/data/measured_small.csv" --hw device-h100 --params sync \
   --out "$tmp/fit.yaml" --jobs 2 >"$tmp/fit.txt" 2>&1 || fail "fit failed: $(cat "$tmp/fit.txt")"
