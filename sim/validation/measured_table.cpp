@@ -1,8 +1,6 @@
 #include "sim/validation/measured_table.hpp"
 
-#include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -178,48 +176,6 @@ double pass_standard_error(const MeasuredRow& row) {
   for (double v : row.pass_ms) ss += (v - mean) * (v - mean);
   const double sd = std::sqrt(ss / static_cast<double>(n - 1));
   return sd / std::sqrt(static_cast<double>(n)) / row.total_ms;
-}
-
-namespace {
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-}  // namespace
-
-std::vector<double> pass_drift(const std::vector<MeasuredRow>& rows) {
-  std::vector<std::vector<double>> by_pass;
-  for (const MeasuredRow& r : rows) {
-    if (r.pass_ms.size() < 2) continue;
-    const double mid = median_of(r.pass_ms);
-    if (!(mid > 0)) continue;
-    if (by_pass.size() < r.pass_ms.size()) by_pass.resize(r.pass_ms.size());
-    for (std::size_t i = 0; i < r.pass_ms.size(); ++i) by_pass[i].push_back(r.pass_ms[i] / mid - 1);
-  }
-  std::vector<double> drift;
-  for (const auto& v : by_pass) drift.push_back(median_of(v));
-  return drift;
-}
-
-std::string describe_pass_drift(const std::vector<MeasuredRow>& rows, double threshold) {
-  const std::vector<double> drift = pass_drift(rows);
-  if (drift.empty()) return "";
-  int n = 0;
-  for (const MeasuredRow& r : rows) n += r.pass_ms.size() >= 2;
-  std::ostringstream o;
-  o << "passes against each row's median over its passes (" << n << " rows):";
-  double worst = 0;
-  for (std::size_t i = 0; i < drift.size(); ++i) {
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%s pass %zu %+.1f %%", i ? "," : "", i + 1, 100.0 * drift[i]);
-    o << buf;
-    worst = std::max(worst, std::abs(drift[i]));
-  }
-  if (worst >= threshold)
-    o << "; a whole pass " << static_cast<int>(std::lround(100 * threshold))
-      << " % or more off: the machine changed during the measurement (measure again, or with more passes)";
-  return o.str();
 }
 
 std::vector<MeasuredRow> parse_measured(std::istream& in, const std::string& source) {

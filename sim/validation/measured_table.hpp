@@ -39,16 +39,6 @@ struct MeasuredRow {
 // medians / sqrt(passes) / total_ms. NaN with fewer than two passes recorded.
 double pass_standard_error(const MeasuredRow& row);
 
-// How each pass of a table sits against its rows' own typical time: for pass i, the median over the rows that
-// recorded more than i passes (and at least two) of pass_ms[i] / median(pass_ms) - 1. A single row's noise
-// cancels in the median over rows; what is left is the machine changing under the measurement (device run
-// 10's fit table: its first pass +12 %, the slower of the two in 56 of 58 rows). Empty when no row has two passes.
-std::vector<double> pass_drift(const std::vector<MeasuredRow>& rows);
-
-// pass_drift as one line ("passes against each row's median over its passes (58 rows): pass 1 +11.7 %,
-// pass 2 -11.7 %"), with a warning added when a pass is `threshold` or more off; empty without passes.
-std::string describe_pass_drift(const std::vector<MeasuredRow>& rows, double threshold = 0.05);
-
 // Every column, in the order write_measured uses.
 const std::vector<std::string>& measured_columns();
 

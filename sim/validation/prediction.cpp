@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -197,6 +199,39 @@ double percentile(std::vector<double> v, double p) {
   const std::size_t lo = static_cast<std::size_t>(std::floor(pos));
   const std::size_t hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+PassDrift pass_drift(const std::vector<MeasuredRow>& rows) {
+  PassDrift out;
+  std::vector<std::vector<double>> by_pass;
+  for (const MeasuredRow& r : rows) {
+    if (r.pass_ms.size() < 2) continue;
+    const double mid = percentile(r.pass_ms, 50);
+    if (!(mid > 0)) continue;
+    ++out.rows;
+    if (by_pass.size() < r.pass_ms.size()) by_pass.resize(r.pass_ms.size());
+    for (std::size_t i = 0; i < r.pass_ms.size(); ++i) by_pass[i].push_back(r.pass_ms[i] / mid - 1);
+  }
+  for (const auto& v : by_pass) out.by_pass.push_back(percentile(v, 50));
+  return out;
+}
+
+std::string describe_pass_drift(const std::vector<MeasuredRow>& rows, double threshold) {
+  const PassDrift drift = pass_drift(rows);
+  if (drift.by_pass.empty()) return "";
+  std::ostringstream o;
+  o << "passes against each row's median over its passes (" << drift.rows << " rows):";
+  double worst = 0;
+  for (std::size_t i = 0; i < drift.by_pass.size(); ++i) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%s pass %zu %+.1f %%", i ? "," : "", i + 1, 100.0 * drift.by_pass[i]);
+    o << buf;
+    worst = std::max(worst, std::abs(drift.by_pass[i]));
+  }
+  if (worst >= threshold)
+    o << "; a whole pass " << static_cast<int>(std::lround(100 * threshold))
+      << " % or more off: the machine changed during the measurement (measure again, or with more passes)";
+  return o.str();
 }
 
 std::vector<ErrorSummary> summarize(const std::vector<PredictedRow>& rows) {

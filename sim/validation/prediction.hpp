@@ -79,6 +79,20 @@ struct ErrorSummary {
 // Percentile p (0..100) of `values` with linear interpolation between order statistics (numpy's default).
 double percentile(std::vector<double> values, double p);
 
+// How each pass of a table sits against its rows' own typical time: for pass i, the median over the rows that
+// recorded more than i passes (and at least two) of pass_ms[i] / median(pass_ms) - 1. A single row's noise
+// cancels in the median over rows; what is left is the machine changing under the measurement (device run
+// 10's fit table: its first pass +12 %, the slower of the two in 56 of 58 rows).
+struct PassDrift {
+  std::vector<double> by_pass;  // empty when no row recorded two passes
+  int rows = 0;                 // rows with two passes or more
+};
+PassDrift pass_drift(const std::vector<MeasuredRow>& rows);
+
+// pass_drift as one line ("passes against each row's median over its passes (58 rows): pass 1 +11.7 %,
+// pass 2 -11.7 %"), with a warning added when a pass is `threshold` or more off; empty without passes.
+std::string describe_pass_drift(const std::vector<MeasuredRow>& rows, double threshold = 0.05);
+
 // (predicted - measured) / measured of one phase; NaN when the phase was not measured (0 or absent).
 double phase_error(double predicted_ms, double measured_ms);
 

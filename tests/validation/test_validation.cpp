@@ -396,25 +396,27 @@ TEST(Statistics, SummaryCarriesTheMeasurementNoise) {
   }
 }
 
-
-TEST(MeasuredTable, PassDriftIsTheMedianOverRowsOfEachPassAgainstItsRow) {
+TEST(Statistics, PassDriftIsTheMedianOverRowsOfEachPassAgainstItsRow) {
   MeasuredRow a, b, c, lone;
   a.pass_ms = {1.2, 1.0, 1.0};  // row medians 1.0, 2.0 and 4.0: pass 1 is +20 %, +10 % and +50 % off its row's
   b.pass_ms = {2.2, 2.0, 1.8};
   c.pass_ms = {6.0, 4.0, 2.0};
   lone.pass_ms = {9.0};         // one pass says nothing about drift and is left out
-  const std::vector<double> d = pass_drift({a, b, c, lone});
+  const PassDrift drift = pass_drift({a, b, c, lone});
+  EXPECT_EQ(drift.rows, 3);
+  const std::vector<double>& d = drift.by_pass;
   ASSERT_EQ(d.size(), 3u);
   EXPECT_NEAR(d[0], 0.2, 1e-12);   // median of +20 %, +10 %, +50 %
   EXPECT_NEAR(d[1], 0.0, 1e-12);   // 0, 0, 0
   EXPECT_NEAR(d[2], -0.1, 1e-12);  // median of 0, -10 %, -50 %
-  EXPECT_TRUE(pass_drift({lone}).empty());
+  EXPECT_TRUE(pass_drift({lone}).by_pass.empty());
+  EXPECT_EQ(pass_drift({lone}).rows, 0);
   EXPECT_EQ(describe_pass_drift({lone}), "");
 
   // Rows with different pass counts: a pass is judged over the rows that reached it.
   MeasuredRow two;
   two.pass_ms = {1.0, 3.0};  // median 2: -50 %, +50 %
-  const std::vector<double> mixed = pass_drift({a, two});
+  const std::vector<double> mixed = pass_drift({a, two}).by_pass;
   ASSERT_EQ(mixed.size(), 3u);
   EXPECT_NEAR(mixed[0], 0.5 * (0.2 - 0.5), 1e-12);
   EXPECT_NEAR(mixed[2], 0.0, 1e-12);  // a alone
@@ -425,5 +427,6 @@ TEST(MeasuredTable, PassDriftIsTheMedianOverRowsOfEachPassAgainstItsRow) {
   steady.pass_ms = {1.0, 1.02, 0.99};
   EXPECT_EQ(describe_pass_drift({steady}).find("off"), std::string::npos) << describe_pass_drift({steady});
 }
+
 }  // namespace
 }  // namespace hgca::validation
