@@ -14,7 +14,8 @@
 // uses the actual misfit when it exceeds the floor. How well the rows are fitted is reported per primitive.
 //
 // Before the local search, each parameter is scanned alone over six decades: the roofline is a max() of
-// terms, and a term that does not bind at the start has no gradient.
+// terms, and a term that does not bind at the start has no gradient. The CPU part is solved from several
+// starts (FitOptions::multi_start, cpu_start_grid), keeping the lowest objective.
 #pragma once
 
 #include <string>
@@ -68,7 +69,27 @@ struct FitOptions {
   std::vector<std::string> hold;
   // Keys held at their base values as `hgca calibrate` does by default (reported as such, not as --hold).
   std::vector<std::string> held_by_default;
+  // Solve the CPU part from several starts and keep the lowest objective, a later start only when at least
+  // 1 % lower than every earlier one (cpu_start_grid, docs/CALIBRATION.md): the CPU rows'
+  // objective has several minima, and a per-row latency that does not bind at the start has no gradient.
+  // false: the base's values alone (one start, as the GPU and PCIe parts always are).
+  bool multi_start = true;
 };
+
+// One start of the CPU part's solve (FitOptions::multi_start): where it started, the objective it reached
+// (sum of the rows' squared robust residuals) and where it ended.
+struct FitStart {
+  double row_cost_s = 0, llc_bytes = 0;  // the start (every other parameter at the part's start)
+  double objective = 0;                  // after the solve from there, all CPU parameters free
+  double fitted_row_cost_s = 0, fitted_llc_bytes = 0;
+  bool chosen = false;  // kept: the fit continues from its optimum (the lowest objective, by FitOptions' margin)
+};
+
+// The starts of the CPU part: cpu.row_cost at the base's value, 30 ns and 100 ns (a DRAM miss is 70-120 ns,
+// an L3 hit 20-40 ns; a core overlaps a few), times cpu.llc_bytes at its start and a quarter of it; a held
+// parameter keeps its start. `row_cost_s` and `llc_bytes` are the part's start (after the cache term's
+// default of 32 MiB).
+std::vector<FitStart> cpu_start_grid(double row_cost_s, double llc_bytes, bool row_cost_free, bool llc_free);
 
 // What `hgca calibrate` holds unless `--free KEY` releases it: cpu.flops_per_core. On a real machine's rows a
 // compute floor per row (the attention's FLOPs, proportional to head_dim) competes with the per-row latency
@@ -85,6 +106,7 @@ struct FitResult {
   std::vector<ParameterResult> parameters;
   std::vector<RowResult> rows;  // the fitted rows, predicted on `profile`
   double outlier_scale = 0;     // the loss the fit used (FitOptions::outlier_scale)
+  std::vector<FitStart> cpu_starts;  // the CPU part's starts (empty: one start, or no CPU rows)
 };
 
 // Fits `base` to `rows`; rows' primitives decide which parameters are candidates (see docs/CALIBRATION.md).

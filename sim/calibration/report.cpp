@@ -93,6 +93,22 @@ std::string parameter_table(const FitResult& fit) {
   return out.str();
 }
 
+std::string start_table(const FitResult& fit) {
+  if (fit.cpu_starts.size() < 2) return "";
+  std::ostringstream out;
+  out << "CPU part solved from " << fit.cpu_starts.size() << " starts (kept: the lowest objective, a later start only when 1 % lower):\n"
+      << pad("start row_cost", 16) << pad("start llc", 14) << pad("objective", 12) << pad("row_cost", 12) << pad("llc", 14)
+      << "\n";
+  for (const FitStart& s : fit.cpu_starts) {
+    char obj[32];
+    std::snprintf(obj, sizeof obj, "%.6g", s.objective);
+    out << pad(format_quantity(QuantityKind::Duration, s.row_cost_s), 16) << pad(format_quantity(QuantityKind::Bytes, s.llc_bytes), 14)
+        << pad(obj, 12) << pad(format_quantity(QuantityKind::Duration, s.fitted_row_cost_s), 12)
+        << pad(format_quantity(QuantityKind::Bytes, s.fitted_llc_bytes), 14) << (s.chosen ? "kept" : "") << "\n";
+  }
+  return out.str();
+}
+
 std::string error_table(const std::vector<RowResult>& rows) {
   std::ostringstream out;
   out << pad("primitive", 16) << pad("rows", 6) << pad("rms error", 11) << pad("max error", 11) << "worst line\n";
@@ -138,6 +154,7 @@ std::string calibrated_profile_yaml(const FitResult& fit, const std::string& nam
        << "Fit: " << loss_description(fit.outlier_scale)
        << " on relative error, predicted by the simulator's own cost functions (sim/hw).\n"
        << parameter_table(fit) << "\n"
+       << (fit.cpu_starts.size() > 1 ? start_table(fit) + "\n" : "")
        << "Error of the fitted profile on the measurements (relative, predicted vs measured):\n"
        << error_table(fit.rows);
   return prefixed(head.str(), "# ") + hardware_to_yaml(hw) + "\n";

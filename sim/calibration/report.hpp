@@ -18,6 +18,9 @@ struct CalibrationStamp {
 
 // Parameter table: base, fitted, one standard error, and fitted / kept-with-reason.
 std::string parameter_table(const FitResult& fit);
+// The CPU part's starts (FitResult::cpu_starts): start, objective reached, where it ended, which was kept.
+// Empty when the CPU part had one start.
+std::string start_table(const FitResult& fit);
 // Error per primitive: rows, RMS and largest relative error, the line of the worst row.
 std::string error_table(const std::vector<RowResult>& rows);
 // One line per row: line, primitive, shape, measured, predicted, error.

@@ -131,6 +131,7 @@ int cmd_calibrate(const Args& args) {
   int worker_spin_us = static_cast<int>(hgca::kernels::kDefaultWorkerSpin.count());
   std::vector<std::string> checks;
   bool show_rows = false;
+  bool one_start = false;
   FitOptions fit_options;
   opts.add_options()("help,h", "this help")(
       "from-measurements", po::value(&measurements), "CSV of measured primitive timings (docs/CALIBRATION.md); "
@@ -163,7 +164,10 @@ int cmd_calibrate(const Args& args) {
       "a parameter counts as determined when one standard error is below this share of its value")(
       "outlier-scale", po::value(&fit_options.outlier_scale)->default_value(0.1),
       "relative error beyond which a row's pull on the fit grows linearly, not quadratically (soft-L1 loss); "
-      "0: plain least squares");
+      "0: plain least squares")(
+      "one-start", po::bool_switch(&one_start),
+      "solve the CPU part from the base's values alone, not from the grid of starts (cpu.row_cost 0/30/100 ns x "
+      "cpu.llc_bytes at its start and a quarter; docs/CALIBRATION.md)");
   const po::options_description hidden;
   const po::positional_options_description no_positionals;
   po::variables_map vm;
@@ -189,6 +193,7 @@ int cmd_calibrate(const Args& args) {
     }
   for (const std::string& key : by_default)
     if (std::find(release.begin(), release.end(), key) == release.end()) fit_options.held_by_default.push_back(key);
+  fit_options.multi_start = !one_start;
   MachineStamp stamp;
   const bool measuring = measurements.empty();
   if (measuring) {
@@ -263,7 +268,8 @@ int cmd_calibrate(const Args& args) {
   FitResult fit = fit_profile(base_profile, table.rows, fit_options);
   if (measuring) fit.profile.machine = stamp;
   std::cout << "Fitted " << table.rows.size() << " rows of " << measurements << " on base " << base_profile.name << "\n\n"
-            << parameter_table(fit) << "\nError on the fitted rows:\n"
+            << parameter_table(fit) << "\n" << start_table(fit) << (fit.cpu_starts.size() > 1 ? "\n" : "")
+            << "Error on the fitted rows:\n"
             << error_table(fit.rows);
   if (show_rows) std::cout << "\n" << row_table(fit.rows);
   for (const MeasurementTable& t : check_tables) {

@@ -76,6 +76,15 @@ grep -q '^cpu.flops_per_core .*held at its base value by default (--free cpu.flo
   || fail "flops_per_core not held by default: $(grep flops_per_core "$tmp/out")"
 "$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --base device-h100 --free cpu.flops_per_core >"$tmp/out" 2>&1
 grep '^cpu.flops_per_core' "$tmp/out" | grep -qv 'by default' && ok || fail "--free did not release flops_per_core"
+# The CPU part is solved from the grid of starts, listed in the report and the profile's header, unless
+# --one-start; that table's rows (3 streaming/gather rows here) move neither row cost nor cache, so every start
+# ties and the first (the base's values) is kept.
+"$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --base device-h100 --out "$tmp/hw/starts.yaml" >"$tmp/out" 2>&1
+grep -q '^CPU part solved from 6 starts' "$tmp/out" && ok || fail "no start table: $(cat "$tmp/out")"
+[ "$(grep -A2 '^CPU part solved' "$tmp/out" | tail -1 | awk '{print $NF}')" = kept ] && ok || fail "a tie did not keep the first start"
+grep -q '^# CPU part solved from 6 starts' "$tmp/hw/starts.yaml" && ok || fail "no start table in the profile's header"
+"$hgca" calibrate --from-measurements "$data/device-h100-fit.csv" --base device-h100 --one-start >"$tmp/out" 2>&1
+grep -q 'CPU part solved' "$tmp/out" && fail "--one-start still tried several starts" || ok
 # A failed run leaves an existing profile untouched.
 echo "keep me" > "$tmp/bad.yaml"
 cal "$tmp/m4.csv" >/dev/null 2>&1; [ "$(cat "$tmp/bad.yaml")" = "keep me" ] && ok || fail "existing file changed by a failed run"

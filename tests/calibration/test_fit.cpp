@@ -3,10 +3,12 @@
 // of a table predicts the rest; the written profile loads back to exactly the fitted one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <tuple>
 
 #include "sim/calibration/fit.hpp"
@@ -296,6 +298,7 @@ TEST(Fit, GivenListRowsDetermineRowCostOverheadsAndBandwidth) {
   const std::vector<Measurement> rows = given_list_grid({1, 16});
   FitOptions options;
   options.hold = {"cpu.flops_per_core"};
+  options.multi_start = false;  // from the base's start alone (Fit.TheCpuPartStartsFromAGrid... tests the grid)
   const FitResult fit = fit_profile(base(), timed(rows, t), options);
   for (const auto& [key, expected] :
        {std::pair<std::string, double>{"cpu.row_cost", 100e-9}, {"cpu.wakeup", 4e-6}, {"cpu.task_overhead", 1.5e-6},
@@ -362,6 +365,7 @@ TEST(Fit, TheLlcSweepDeterminesTheCacheTerm) {
   for (const Measurement& m : llc_sweep_rows()) rows.push_back(m);
   FitOptions options;
   options.hold = {"cpu.flops_per_core"};
+  options.multi_start = false;  // the base's start suffices here; the grid of starts has its own test below
   const FitResult fit = fit_profile(base(), timed(rows, t), options);
   for (const auto& [key, expected] :
        {std::pair<std::string, double>{"cpu.llc_bytes", 40.0 * (1 << 20)}, {"cpu.llc_bandwidth_factor", 2.5},
@@ -381,6 +385,76 @@ TEST(Fit, TheLlcSweepDeterminesTheCacheTerm) {
   }
   EXPECT_EQ(blind.profile.cpu.llc_bytes, 0);
   EXPECT_EQ(blind.profile.cpu.llc_bandwidth_factor, 1);
+}
+
+// The cache-sweep table of the test above, with 3 % noise: rows that determine the cache term.
+std::vector<Measurement> cache_table(const HardwareProfile& t) {
+  std::vector<Measurement> rows;
+  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
+  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
+    for (int threads : {4, 8, 16})
+      for (int64_t sel : {64, 4096})
+        for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head}) {
+          Measurement m = given(4, q, kv, d, threads, sel, task);
+          m.kv_len = 2048 * 256 / 4;
+          rows.push_back(m);
+        }
+  for (const Measurement& m : llc_sweep_rows()) rows.push_back(m);
+  return timed(rows, t, 0.03);
+}
+
+TEST(Fit, TheCpuPartStartsFromAGridAndKeepsAClearlyLowerObjective) {
+  // The grid: row cost at the base's value, 30 and 100 ns, times the cache at its start and a quarter; a held
+  // parameter keeps its start; a base value already on the grid is not tried twice.
+  const std::vector<FitStart> grid = cpu_start_grid(0, 32.0 * (1 << 20), true, true);
+  ASSERT_EQ(grid.size(), 6u);
+  EXPECT_EQ(grid[0].row_cost_s, 0);
+  EXPECT_EQ(grid[0].llc_bytes, 32.0 * (1 << 20));
+  EXPECT_EQ(grid[1].llc_bytes, 8.0 * (1 << 20));
+  EXPECT_EQ(grid[4].row_cost_s, 100e-9);
+  EXPECT_EQ(cpu_start_grid(30e-9, 0, true, true).size(), 2u);   // 30 and 100 ns; no cache to divide
+  EXPECT_EQ(cpu_start_grid(30e-9, 1e6, false, false).size(), 1u);
+
+  // A base far from the truth in both (cache 300 MiB read 1.5x faster, row cost 300 ns; the truth 40 MiB,
+  // 2.5x, 100 ns): from the base's values alone the fit stays at a 300 MiB cache, with an objective 2.5x the
+  // truth's; the grid's (300 ns, 75 MiB) start reaches the truth.
+  HardwareProfile t = truth();
+  t.cpu.llc_bytes = 40.0 * (1 << 20);
+  t.cpu.llc_bandwidth_factor = 2.5;
+  HardwareProfile b = base();
+  b.cpu.llc_bytes = 300.0 * (1 << 20);
+  b.cpu.llc_bandwidth_factor = 1.5;
+  b.cpu.row_cost_s = 300e-9;
+  const std::vector<Measurement> rows = cache_table(t);
+  FitOptions options;
+  options.hold = {"cpu.flops_per_core"};
+  const FitResult fit = fit_profile(b, rows, options);
+  options.multi_start = false;
+  const FitResult one = fit_profile(b, rows, options);
+  EXPECT_TRUE(one.cpu_starts.empty());
+  EXPECT_FALSE(within(one.profile.cpu.llc_bytes, 40.0 * (1 << 20), 0.5)) << "one start: " << one.profile.cpu.llc_bytes;
+
+  ASSERT_EQ(fit.cpu_starts.size(), 6u) << start_table(fit);
+  EXPECT_EQ(std::count_if(fit.cpu_starts.begin(), fit.cpu_starts.end(), [](const FitStart& s) { return s.chosen; }), 1);
+  EXPECT_FALSE(fit.cpu_starts[0].chosen) << start_table(fit);
+  EXPECT_GT(fit.cpu_starts[0].objective, 2 * fit.cpu_starts[1].objective) << start_table(fit);
+  for (const auto& [key, expected] :
+       {std::pair<std::string, double>{"cpu.llc_bytes", 40.0 * (1 << 20)}, {"cpu.llc_bandwidth_factor", 2.5},
+        {"cpu.row_cost", 100e-9}}) {
+    const ParameterResult& p = param(fit, key);
+    EXPECT_TRUE(p.fitted) << key << ": " << p.reason << "\n" << start_table(fit);
+    EXPECT_TRUE(within(p.value, expected, 0.05)) << key;
+  }
+  // The kept start is the first whose objective is at least 1 % below every earlier one's (near-ties keep the
+  // earlier start: Fit.AFewOutlyingRowsDoNotMoveTheFit).
+  double best = std::numeric_limits<double>::infinity();
+  size_t expected_chosen = 0;
+  for (size_t i = 0; i < fit.cpu_starts.size(); ++i)
+    if (fit.cpu_starts[i].objective < best * 0.99) {
+      best = fit.cpu_starts[i].objective;
+      expected_chosen = i;
+    }
+  EXPECT_TRUE(fit.cpu_starts[expected_chosen].chosen) << start_table(fit);
 }
 
 TEST(Fit, UndeterminedParametersKeepTheirBaseValueWithAReason) {
