@@ -191,6 +191,22 @@ std::vector<Measurement> llc_sweep_rows() {
   return rows;
 }
 
+// Rows that pin the CPU bandwidth and per-row terms but not the cache: streaming reads on 4, 8 and 16 threads
+// and given-list rows of batch 4 over pools of 2 GiB (head_dim 128) and 512 MiB (64).
+std::vector<Measurement> large_pool_rows() {
+  std::vector<Measurement> rows;
+  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
+  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
+    for (int threads : {4, 8, 16})
+      for (int64_t sel : {64, 4096})
+        for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head}) {
+          Measurement m = given(4, q, kv, d, threads, sel, task);
+          m.kv_len = 2048 * 256 / 4;
+          rows.push_back(m);
+        }
+  return rows;
+}
+
 // Timings from `hw` with +-0.4 % of deterministic noise (the same every run).
 std::vector<Measurement> timed(std::vector<Measurement> rows, const HardwareProfile& hw, double noise = 0.004) {
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -351,16 +367,7 @@ TEST(Fit, TheLlcSweepDeterminesTheCacheTerm) {
   HardwareProfile t = truth();
   t.cpu.llc_bytes = 40.0 * (1 << 20);
   t.cpu.llc_bandwidth_factor = 2.5;
-  std::vector<Measurement> rows;
-  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
-  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
-    for (int threads : {4, 8, 16})
-      for (int64_t sel : {64, 4096})
-        for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head}) {
-          Measurement m = given(4, q, kv, d, threads, sel, task);
-          m.kv_len = 2048 * 256 / 4;  // pools of 2 GiB (128) and 512 MiB (64)
-          rows.push_back(m);
-        }
+  std::vector<Measurement> rows = large_pool_rows();
   const std::vector<Measurement> without = timed(rows, t);
   for (const Measurement& m : llc_sweep_rows()) rows.push_back(m);
   FitOptions options;
@@ -389,16 +396,7 @@ TEST(Fit, TheLlcSweepDeterminesTheCacheTerm) {
 
 // The cache-sweep table of the test above, with 3 % noise: rows that determine the cache term.
 std::vector<Measurement> cache_table(const HardwareProfile& t) {
-  std::vector<Measurement> rows;
-  for (int threads : {4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
-  for (const auto& [q, kv, d] : {std::tuple{32, 8, 128}, std::tuple{16, 4, 64}})
-    for (int threads : {4, 8, 16})
-      for (int64_t sel : {64, 4096})
-        for (CpuTaskGranularity task : {CpuTaskGranularity::KvHead, CpuTaskGranularity::Head}) {
-          Measurement m = given(4, q, kv, d, threads, sel, task);
-          m.kv_len = 2048 * 256 / 4;
-          rows.push_back(m);
-        }
+  std::vector<Measurement> rows = large_pool_rows();
   for (const Measurement& m : llc_sweep_rows()) rows.push_back(m);
   return timed(rows, t, 0.03);
 }
