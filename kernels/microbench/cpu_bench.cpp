@@ -382,31 +382,42 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
   }
 }
 
-// The last-level cache as the runner's CPU phase meets it: the same given-list step (Llama-3.1-8B's attention
-// shape, batch 4, 256 tokens per query head (quick: 64), KV-group tasks) over pools of 16 MiB to 2 GiB. A step draws
-// fresh random lists, so the share of its rows found in the cache is about (cache the KV gets) / (pool); the
-// rows read per step barely change with the pool (the union of a group's lists grows from 68 % of a
-// 1024-token sequence to 1024 tokens), so what changes along the sweep is where they come from. These rows
-// determine cpu.llc_bytes and cpu.llc_bandwidth_factor (sim/hw/cpu_pool.cpp llc_scale).
+// The last-level cache as the runner's CPU phase meets it: the same given-list step (batch 4, 256 tokens per
+// query head (quick: 64), KV-group tasks) over pools of 16 MiB to 2 GiB, in two shapes: Llama-3.1-8B's attention
+// (head_dim 128) and a small GQA shape with head_dim 64 (16 query heads, 4 KV heads), the two shapes the
+// validation grid runs. A step draws fresh random lists, so the share of its rows found in the cache is about
+// (cache the KV gets) / (pool); the rows read per step barely change with the pool (the union of a group's
+// lists grows from 68 % of a 1024-token sequence to 1024 tokens), so what changes along the sweep is where they
+// come from. The second shape is there because the runner's head_dim-64 steps cost about the same per row
+// whether their pool fits the cache or not, while head_dim-128 rows run ~2x faster cached (docs/VALIDATION.md,
+// "Where run 11's CPU phase misses"): a sweep of one row size cannot tell how much of a row the cache
+// shortens. These rows determine cpu.llc_bytes and cpu.llc_bandwidth_factor (sim/hw/cpu_pool.cpp
+// llc_scale) and, against the unscaled compute floor, how much of a row the cache speeds up.
 void bench_llc(const Options& o, std::vector<Row>& rows) {
-  constexpr int kBatch = 4, kQHeads = 32, kKvHeads = 8, kHeadDim = 128;
+  struct Shape {
+    int q_heads, kv_heads, head_dim;
+  };
+  constexpr int kBatch = 4;
+  const std::vector<Shape> shapes = {{32, 8, 128}, {16, 4, 64}};
   const std::int64_t selected = o.quick ? 64 : 256;
-  const double token_bytes = 2.0 * 2.0 * kHeadDim * kKvHeads * kBatch;  // one token of every sequence
   const std::vector<double> pool_mib = o.quick ? std::vector<double>{8, 32} : std::vector<double>{16, 32, 64, 128, 256, 512, 1024, 2048};
   const int all = all_threads(o);
   std::vector<int> threads = o.cpu_threads;
   if (threads.empty()) threads = o.quick ? std::vector<int>{all} : std::vector<int>{std::min(4, all), all};
   threads.erase(std::unique(threads.begin(), threads.end()), threads.end());
   std::uint64_t draw = 1ull << 24;  // apart from bench_given's draws
-  for (double mib : pool_mib) {
-    const std::int64_t kv_len = std::max<std::int64_t>(4 * selected, static_cast<std::int64_t>(mib * (1 << 20) / token_bytes));
-    GivenRig rig(kBatch, kQHeads, kKvHeads, kHeadDim, kv_len, all);
-    for (int t : threads) {
-      ThreadPool pool(t, o.worker_spin);
-      warm_up(pool, t);
-      rows.push_back(time_given(o, rig, pool, t, "kv-head", selected, draw, "kernels/cpu sparse_attention, LLC sweep"));
-      say(o, "cpu_attention llc pool=" + std::to_string(static_cast<int>(mib)) + " MiB threads=" + std::to_string(t) + " " +
-                 std::to_string(rows.back().time_s * 1e3) + " ms");
+  for (const Shape& sh : shapes) {
+    const double token_bytes = 2.0 * 2.0 * sh.head_dim * sh.kv_heads * kBatch;  // one token of every sequence
+    for (double mib : pool_mib) {
+      const std::int64_t kv_len = std::max<std::int64_t>(4 * selected, static_cast<std::int64_t>(mib * (1 << 20) / token_bytes));
+      GivenRig rig(kBatch, sh.q_heads, sh.kv_heads, sh.head_dim, kv_len, all);
+      for (int t : threads) {
+        ThreadPool pool(t, o.worker_spin);
+        warm_up(pool, t);
+        rows.push_back(time_given(o, rig, pool, t, "kv-head", selected, draw, "kernels/cpu sparse_attention, LLC sweep"));
+        say(o, "cpu_attention llc head_dim=" + std::to_string(sh.head_dim) + " pool=" + std::to_string(static_cast<int>(mib)) +
+                   " MiB threads=" + std::to_string(t) + " " + std::to_string(rows.back().time_s * 1e3) + " ms");
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
 
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "kernels/microbench/microbench.hpp"
 #include "sim/calibration/measurements.hpp"
@@ -33,7 +34,7 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
   const MeasurementTable t = round_trip(rows);
   ASSERT_EQ(t.rows.size(), rows.size());
   int stream = 0, gather = 0, attention = 0, given = 0, llc = 0;
-  std::set<std::int64_t> llc_pools;
+  std::set<std::pair<int, std::int64_t>> llc_pools;
   for (size_t i = 0; i < rows.size(); ++i) {
     const Measurement& m = t.rows[i];
     EXPECT_GT(m.seconds, 0);
@@ -44,19 +45,22 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
       case Primitive::CpuGather: ++gather; EXPECT_EQ(m.bytes, 4 << 20); break;
       case Primitive::CpuAttention:
         // Key-scan rows (selection + attention), then given-list rows (the hybrid runner's CPU phase), then the
-        // LLC sweep: given lists, batch 4, over pools of 8 and 32 MiB (512 and 2048 tokens of 16 KiB).
+        // LLC sweep: given lists, batch 4, over pools of 8 and 32 MiB in two shapes: 32 q / 8 KV heads of
+        // head_dim 128 (512 and 2048 tokens of 16 KiB) and 16 / 4 of head_dim 64 (2048 and 8192 tokens of 4 KiB).
         if (m.method == CpuAttentionMethod::Given && m.batch == 4) {
           ++llc;
-          llc_pools.insert(m.kv_len);
+          llc_pools.insert({m.head_dim, m.kv_len});
+          EXPECT_EQ(m.q_heads, m.head_dim == 64 ? 16 : 32);
+          EXPECT_EQ(m.kv_heads, m.head_dim == 64 ? 4 : 8);
         } else {
           ++(m.method == CpuAttentionMethod::Given ? given : attention);
+          EXPECT_EQ(m.head_dim, 128);
+          EXPECT_EQ(m.q_heads, 32);
+          EXPECT_EQ(m.kv_heads, 8);
         }
         EXPECT_TRUE(m.method == CpuAttentionMethod::KeyScan || m.method == CpuAttentionMethod::Given);
         EXPECT_EQ(m.selected, 64);
-        EXPECT_EQ(m.head_dim, 128);
         EXPECT_EQ(m.task, CpuTaskGranularity::KvHead);
-        EXPECT_EQ(m.q_heads, 32);
-        EXPECT_EQ(m.kv_heads, 8);
         break;
       default: ADD_FAILURE() << "unexpected primitive " << to_string(m.primitive);
     }
@@ -65,8 +69,8 @@ TEST(MicrobenchRows, CpuRowsParseAsTheCalibrationTable) {
   EXPECT_EQ(gather, 2);
   EXPECT_EQ(attention, 2);
   EXPECT_EQ(given, 2);
-  EXPECT_EQ(llc, 4);
-  EXPECT_EQ(llc_pools, (std::set<std::int64_t>{512, 2048}));
+  EXPECT_EQ(llc, 8);
+  EXPECT_EQ(llc_pools, (std::set<std::pair<int, std::int64_t>>{{128, 512}, {128, 2048}, {64, 2048}, {64, 8192}}));
 }
 
 TEST(MicrobenchRows, EveryPrimitiveWritesOnlyItsColumns) {
