@@ -27,11 +27,22 @@ Status validate(const HybridConfig& c) {
   if (c.pool_rows() > 0x7FFFFFFF) return bad("--context minus --window must fit 32-bit token indices");
   if (c.threads < 0) return bad("--threads must be >= 0");
   if (c.worker_spin_us < 0 || c.worker_spin_us > 1000000) return bad("--worker-spin-us must lie in [0, 1000000]");
+  if (c.pool_copies < 1 || c.pool_copies > 4096) return bad("pool_copies must lie in [1, 4096]");
   cuda::DecodePlan plan;
   const Status s =
       cuda::plan_decode_attention({c.type, c.batch, c.kv_heads, c.head_dim, c.window}, c.q_heads, c.gpu, 132, &plan);
   if (!s.ok()) return Status{s.code, "GPU window attention: " + s.message};
   return Status::success();
+}
+
+double pool_bytes(const HybridConfig& c) {
+  return static_cast<double>(c.pool_rows()) * c.batch * c.kv_heads * c.head_dim * static_cast<double>(kv_element_bytes(c.type)) * 2.0;
+}
+
+int layer_pool_copies(int layers, double bytes, double ring_bytes) {
+  if (layers <= 1 || !(bytes > 0)) return 1;
+  const double fit = std::floor(ring_bytes / bytes);
+  return static_cast<int>(std::clamp(fit, 1.0, static_cast<double>(layers)));
 }
 
 }  // namespace hgca::kernels::hybrid

@@ -39,6 +39,19 @@ struct HybridConfig {
   // Draw new random lists for every step. Off, every step reads the same rows, and with a small fraction
   // they stay in the CPU's last-level cache: the CPU side would then measure the cache, not DRAM.
   bool redraw = true;
+  // Read the whole CPU pool once, after setup and before the first step, so that the last-level cache holds
+  // what a long run of steps leaves there: all of a pool that fits, the last-read share of a larger one. That
+  // steady state is what the simulator's cache term (cpu.llc_bytes / the step's working set) describes and the
+  // microbenchmarks' LLC sweep fits. Off, a step meets whatever setup left behind: filling the GPU window
+  // streams its host copies through the cache after the pool, and a few dozen steps of fresh random lists (a
+  // few % of the rows each) bring back only part of a pool that fits (device run 13: small-pool steps as slow
+  // as uncached ones).
+  bool warm_pool = true;
+  // Distinct copies of the CPU pool (same contents), read in turn by successive steps. A model step runs one
+  // HybridStep for every layer, and a real model keeps a pool per layer: with one copy, a pool that fits the
+  // last-level cache would serve every layer from it, which the simulator (whose cache term divides by the
+  // layers' combined working set) rightly does not credit. See layer_pool_copies.
+  int pool_copies = 1;
   TaskGranularity granularity = TaskGranularity::kv_group;
   int threads = 0;  // CPU threads, the calling thread included; 0 = all hardware threads
   // How long the CPU workers spin between steps before they park (kernels/cpu ThreadPool). 0 parks at
@@ -57,5 +70,15 @@ struct HybridConfig {
 
 // Every constraint at once; the message names the option (--batch, --window, ...).
 Status validate(const HybridConfig& c);
+
+// Bytes of one copy of the CPU pool (keys and values of every sequence).
+double pool_bytes(const HybridConfig& c);
+
+// The copies of a pool of `bytes` that a model step of `layers` layers cycles through: one per layer while
+// they total at most `ring_bytes`, else as many as fit in it, at least one. Once the copies add up to many
+// times the last-level cache, more of them change the share it serves by little (8 GiB against a 105-300 MiB
+// L3: under 4 %), so the ring stops there instead of holding layers x pool of host memory.
+inline constexpr double kLayerPoolRingBytes = 8.0 * 1024 * 1024 * 1024;
+int layer_pool_copies(int layers, double bytes, double ring_bytes = kLayerPoolRingBytes);
 
 }  // namespace hgca::kernels::hybrid

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -52,7 +53,8 @@ struct HybridStep::Impl {
   HybridConfig c;
   int threads;
   ThreadPool workers;
-  KvStore pool;
+  KvStore pool;                // copy 0: filled, and what check() reads (every copy holds the same rows)
+  std::vector<KvStore> copies;  // copies 1 .. pool_copies - 1 (HybridConfig::pool_copies)
   cuda::KvWindow window;
   cuda::DecodePlan plan;
   std::size_t rows;  // batch x q_heads
@@ -79,6 +81,7 @@ struct HybridStep::Impl {
     const Status ps = cuda::plan_decode_attention(window.shape(), c.q_heads, c.gpu, cuda::device_info(0).sm_count, &plan);
     if (!ps.ok()) throw std::invalid_argument(ps.message);
     fill_pool();
+    copy_pool();
     fill_window();
     const std::size_t d = static_cast<std::size_t>(c.head_dim);
     std::vector<float> q(rows * d);
@@ -100,7 +103,50 @@ struct HybridStep::Impl {
     indices.assign(rows * static_cast<std::size_t>(per_head), 0);
     if (c.selection == Selection::random) draw_random_lists();
     else scores.assign(static_cast<std::size_t>(threads), {});
+    if (c.warm_pool) warm_pool();  // last: nothing of the setup may come after it
   }
+
+  // The copy step `i` reads: successive steps (a model step's layers) go round the copies.
+  const KvStore& pool_of_step(std::uint64_t i) const {
+    const std::uint64_t k = i % static_cast<std::uint64_t>(c.pool_copies);
+    return k == 0 ? pool : copies[static_cast<std::size_t>(k - 1)];
+  }
+
+  void copy_pool() {
+    const std::size_t bytes = static_cast<std::size_t>(c.pool_rows()) * pool.row_bytes();
+    copies.reserve(static_cast<std::size_t>(c.pool_copies - 1));
+    for (int k = 1; k < c.pool_copies; ++k) {
+      copies.emplace_back(c.type, c.kv_heads, c.head_dim, std::vector<std::int64_t>(static_cast<std::size_t>(c.batch), c.pool_rows()),
+                          c.huge_pages ? KvStore::Pages::huge : KvStore::Pages::base);
+      KvStore& dst = copies.back();
+      ThreadPool fillers(resolve_threads(0));
+      fillers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int) {
+        const int s = static_cast<int>(task / c.kv_heads), h = static_cast<int>(task % c.kv_heads);
+        std::memcpy(dst.keys(s, h), pool.keys(s, h), bytes);
+        std::memcpy(dst.values(s, h), pool.values(s, h), bytes);
+      });
+    }
+  }
+
+  // One load per cache line of every key and value block, by the step's own workers (HybridConfig::warm_pool),
+  // copy by copy in the order the steps read them, so that the first step's copy is the least recently read.
+  void warm_pool() {
+    const std::size_t bytes = static_cast<std::size_t>(c.pool_rows()) * pool.row_bytes();
+    if (bytes == 0) return;
+    std::vector<std::uint64_t> sums(static_cast<std::size_t>(threads), 0);
+    for (int k = 0; k < c.pool_copies; ++k) {
+      const KvStore& kv = pool_of_step(static_cast<std::uint64_t>(runs + static_cast<std::uint64_t>(k)));
+      workers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int thread) {
+        const int s = static_cast<int>(task / c.kv_heads), h = static_cast<int>(task % c.kv_heads);
+        std::uint64_t sum = 0;
+        for (const std::byte* block : {kv.keys(s, h), kv.values(s, h)})
+          for (std::size_t i = 0; i < bytes; i += 64) sum += static_cast<std::uint64_t>(block[i]);
+        sums[static_cast<std::size_t>(thread)] += sum;
+      });
+    }
+    warm_sink = std::accumulate(sums.begin(), sums.end(), std::uint64_t{0});
+  }
+  volatile std::uint64_t warm_sink = 0;  // keeps warm_pool's loads
 
   // With every hardware thread, not just the step's: filling a pool of gigabytes is setup, not the step.
   void fill_pool() {
@@ -161,7 +207,7 @@ struct HybridStep::Impl {
   }
 
   // Top-k by exact score: every pool key of a KV head is scored once for the group's query heads.
-  void select_topk(const float* q) {
+  void select_topk(const KvStore& kv, const float* q) {
     const std::int64_t n = c.pool_rows();
     const int group = c.q_heads / c.kv_heads;
     const std::size_t d = static_cast<std::size_t>(c.head_dim);
@@ -171,7 +217,7 @@ struct HybridStep::Impl {
       auto& sc = scores[static_cast<std::size_t>(thread)];
       sc.resize(static_cast<std::size_t>(group) * static_cast<std::size_t>(n));
       const std::size_t r0 = static_cast<std::size_t>(s) * c.q_heads + static_cast<std::size_t>(kvh) * group;
-      const Status st = score_keys(pool, s, kvh, {q + r0 * d, group * d}, group, c.gpu.scale, sc);
+      const Status st = score_keys(kv, s, kvh, {q + r0 * d, group * d}, group, c.gpu.scale, sc);
       if (!st.ok()) throw std::runtime_error("score_keys: " + st.message);
       for (int g = 0; g < group; ++g) {
         const auto top = top_k(std::span<const float>(sc).subspan(static_cast<std::size_t>(g) * n, n), per_head);
@@ -182,7 +228,7 @@ struct HybridStep::Impl {
 
   PhaseTimes run() {
     if (c.selection == Selection::random && c.redraw && runs > 0 && per_head > 0) draw_random_lists();  // untimed
-    ++runs;
+    const KvStore& kv = pool_of_step(runs++);
     PhaseTimes t;
     const std::size_t d = static_cast<std::size_t>(c.head_dim);
     const auto t0 = Clock::now();
@@ -205,14 +251,14 @@ struct HybridStep::Impl {
     ev_d2h_end.synchronize();
     const auto c0 = Clock::now();
     const float* q = h_q.as<const float>();
-    if (c.selection == Selection::topk && per_head > 0) select_topk(q);
+    if (c.selection == Selection::topk && per_head > 0) select_topk(kv, q);
     const auto c1 = Clock::now();
     AttentionOptions opts;
     opts.scale = c.gpu.scale;
     opts.granularity = c.granularity;
     float* h_out_c = h_part_c.as<float>();
     float* h_lse_c = h_out_c + rows * d;
-    const Status st = sparse_attention(pool, c.q_heads, {q, rows * d}, {offsets, indices},
+    const Status st = sparse_attention(kv, c.q_heads, {q, rows * d}, {offsets, indices},
                                        {{h_out_c, rows * d}, {h_lse_c, rows}}, opts, &workers);
     if (!st.ok()) throw std::runtime_error("sparse_attention: " + st.message);
     const auto c2 = Clock::now();

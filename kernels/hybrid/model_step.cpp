@@ -41,8 +41,20 @@ Status validate(const ModelStepConfig& c) {
     return Status::invalid("hidden (" + std::to_string(c.hidden) + ") must equal q_heads x head_dim (" +
                            std::to_string(c.attention.q_heads * c.attention.head_dim) + ")");
   if (c.attention.type != KvType::f16) return Status::invalid("the model step runs fp16 KV only");
+  if (!(c.pool_ring_bytes >= 0)) return Status::invalid("pool_ring_bytes must be >= 0");
   return validate(c.attention);
 }
+
+namespace {
+
+// The attention step with one pool copy per layer, as far as pool_ring_bytes allows.
+HybridConfig with_layer_pools(const ModelStepConfig& c) {
+  HybridConfig a = c.attention;
+  a.pool_copies = c.pool_ring_bytes > 0 ? layer_pool_copies(c.layers, pool_bytes(a), c.pool_ring_bytes) : 1;
+  return a;
+}
+
+}  // namespace
 
 struct ModelStep::Impl {
   ModelStepConfig c;
@@ -56,7 +68,7 @@ struct ModelStep::Impl {
   cuda::DeviceBuffer x, xn, qkv, kv_out, attn, o, gate_up, logits;
 
   explicit Impl(const ModelStepConfig& config)
-      : c(checked(config)), attention(config.attention),
+      : c(checked(config)), attention(with_layer_pools(config)),
         qkv_out((config.attention.q_heads + 2 * config.attention.kv_heads) * config.attention.head_dim),
         tokens(config.attention.batch) {
     const std::size_t h = static_cast<std::size_t>(c.hidden), inter = static_cast<std::size_t>(c.intermediate);

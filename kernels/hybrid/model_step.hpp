@@ -7,9 +7,12 @@
 //
 // then the final RMSNorm and the LM head. GEMMs are cuBLAS (fp16 in and out, fp32 accumulation). As in the
 // simulator the SwiGLU activation is taken as fused into the down projection: the down GEMM reads the gate
-// half of the gate/up output directly (the values are random anyway). One HybridStep (one layer's window and
-// pool) serves every layer: its random CPU lists are redrawn on every call, so no layer finds another's rows
-// in the CPU caches.
+// half of the gate/up output directly (the values are random anyway). One HybridStep (one GPU window) serves
+// every layer; its CPU lists are redrawn on every call and successive layers read distinct copies of its CPU
+// pool (layer_pool_copies: one per layer up to pool_ring_bytes in all), so that a layer finds in the CPU's
+// last-level cache only what the layers' combined pools leave there, as with a pool per layer. (With one
+// shared pool, device run 13's small pools were served from the cache for every layer: CPU phases 20-50 %
+// below the simulator's.)
 //
 // Timing: the host clock around the step, minus the time HybridStep spends drawing its random lists (they
 // are drawn before its timed region, and the GPU is idle then: the layer's first kernels have completed).
@@ -28,7 +31,8 @@ struct ModelStepConfig {
   int hidden = 4096;          // must equal attention.q_heads x attention.head_dim
   int intermediate = 14336;
   int vocab = 128256;
-  HybridConfig attention;     // batch, heads, context, window, CPU budget, threads (fp16 KV)
+  HybridConfig attention;     // batch, heads, context, window, CPU budget, threads (fp16 KV); pool_copies is set from:
+  double pool_ring_bytes = kLayerPoolRingBytes;  // host memory the layers' pool copies may take (0: one shared pool)
 };
 
 // Every constraint at once, naming the field.

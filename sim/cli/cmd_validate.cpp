@@ -101,7 +101,7 @@ int cmd_validate_measure(const Args& args) {
   po::options_description opts(
       "hgca validate measure [--grid FILE.yaml | --preset default|quick] [--role fit|holdout] --out measured.csv");
   std::string grid, preset, out, role;
-  bool dry_run = false, base_pages = false;
+  bool dry_run = false, base_pages = false, cold_pool = false;
   double settle_s = 90;
   MeasureOptions mo;
   opts.add_options()("help,h", "this help")("grid", po::value(&grid), "grid file (YAML, docs/VALIDATION.md)")(
@@ -114,6 +114,9 @@ int cmd_validate_measure(const Args& args) {
       "worker-spin-us", po::value(&mo.worker_spin_us)->default_value(mo.worker_spin_us),
       "how long the runner's CPU workers spin between steps before parking (0: park at once)")(
       "base-pages", po::bool_switch(&base_pages), "the runner's CPU pool on 4 KB pages (default: transparent huge pages)")(
+      "cold-pool", po::bool_switch(&cold_pool),
+      "do not read each point's CPU pool once before its first step (default: read it, so the last-level cache "
+      "holds what a long run of steps leaves there, the state the simulator's cache term describes)")(
       "settle-s", po::value(&settle_s)->default_value(settle_s),
       "on a machine up less than this many seconds, stream memory until it has been (a fresh virtual machine reads "
       "memory 1.5-2x slow for its first ~50 s); 0: measure at once")(
@@ -143,6 +146,7 @@ int cmd_validate_measure(const Args& args) {
     return 2;
   }
   mo.huge_pages = !base_pages;
+  mo.warm_pool = !cold_pool;
   std::vector<ValidationPoint> points;
   try {
     points = grid.empty() ? preset_points(preset.empty() ? "default" : preset) : read_grid_file(grid);
@@ -179,7 +183,8 @@ int cmd_validate_measure(const Args& args) {
     const std::vector<MeasuredRow> rows = measure_points(points, mo);
     write_measured_file(out, rows,
                         "runner: " + std::to_string(mo.passes) + " passes, workers spin " + std::to_string(mo.worker_spin_us) +
-                            " us, pool on " + (mo.huge_pages ? "transparent huge pages" : "4 KB pages"));
+                            " us, pool on " + (mo.huge_pages ? "transparent huge pages" : "4 KB pages") +
+                            (mo.warm_pool ? ", read into the cache before the first step" : ", not read before the first step"));
     std::cout << "wrote " << rows.size() << " measured points to " << out << "\n";
     if (const std::string drift = describe_pass_drift(rows); !drift.empty()) std::cout << drift << "\n";
     return 0;

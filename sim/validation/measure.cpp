@@ -64,6 +64,7 @@ HybridConfig runner_config(const ValidationPoint& p, const MeasureOptions& o) {
   HybridConfig c;
   c.worker_spin_us = o.worker_spin_us;
   c.huge_pages = o.huge_pages;
+  c.warm_pool = o.warm_pool;
   c.batch = p.batch;
   c.q_heads = p.q_heads;
   c.kv_heads = p.kv_heads;
@@ -163,9 +164,11 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
   std::vector<const ValidationPoint*> fits;
   for (const ValidationPoint& p : points) {
     const double avail = mem_available_bytes();
-    if (p.pool_bytes() > kMaxPoolBytes || (avail > 0 && p.pool_bytes() > opts.host_memory_share * avail)) {
+    // A decode step's layers read distinct copies of the pool (kernels/hybrid ModelStep).
+    const double host = p.pool_bytes() * (p.kind == PointKind::DecodeStep ? layer_pool_copies(p.layers, p.pool_bytes()) : 1);
+    if (p.pool_bytes() > kMaxPoolBytes || (avail > 0 && host > opts.host_memory_share * avail)) {
       if (opts.log)
-        *opts.log << "point " << p.id << ": skipped, its CPU pool (" << p.pool_bytes() / 1e9 << " GB) does not fit host memory\n";
+        *opts.log << "point " << p.id << ": skipped, its CPU pool (" << host / 1e9 << " GB) does not fit host memory\n";
       continue;
     }
     fits.push_back(&p);

@@ -23,6 +23,7 @@ struct MeasureOptions {
   int passes = 1;
   int worker_spin_us = static_cast<int>(kernels::kDefaultWorkerSpin.count());  // the runner's CPU workers (kernels/hybrid HybridConfig::worker_spin_us)
   bool huge_pages = true;     // the runner's CPU pool on transparent huge pages
+  bool warm_pool = true;      // read the pool into the cache before the first step (kernels/hybrid HybridConfig::warm_pool)
 };
 
 // Measures every point, `passes` times in interleaved sweeps (warm-up, then timed steps:

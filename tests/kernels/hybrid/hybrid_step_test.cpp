@@ -102,6 +102,22 @@ TEST(HybridConfig, RejectsBadOptions) {
   c = small();
   c.type = KvType::f32;
   EXPECT_FALSE(validate(c).ok());
+  c = small();
+  c.pool_copies = 0;
+  EXPECT_NE(validate(c).message.find("pool_copies"), std::string::npos);
+}
+
+TEST(HybridConfig, LayerPoolCopiesFillTheRingUpToOnePerLayer) {
+  HybridConfig c = small();
+  EXPECT_DOUBLE_EQ(pool_bytes(c), 1244.0 * 3 /*sequences*/ * 2 /*kv heads*/ * 128 * 2 /*bytes*/ * 2 /*K and V*/);
+  const double mib = 1024.0 * 1024;
+  EXPECT_EQ(layer_pool_copies(32, 16 * mib), 32);           // 512 MiB in all: one per layer
+  EXPECT_EQ(layer_pool_copies(32, 1024 * mib), 8);          // 8 GiB ring
+  EXPECT_EQ(layer_pool_copies(32, 3000 * mib), 2);          // floor(8192 / 3000)
+  EXPECT_EQ(layer_pool_copies(32, 20000 * mib), 1);         // larger than the ring: one
+  EXPECT_EQ(layer_pool_copies(1, 16 * mib), 1);             // an attention step alone
+  EXPECT_EQ(layer_pool_copies(32, 0), 1);                   // no pool
+  EXPECT_EQ(layer_pool_copies(32, 16 * mib, 64 * mib), 4);  // a smaller ring
 }
 
 TEST(HybridConfig, SelectionCounts) {
@@ -158,6 +174,23 @@ TEST(HybridStep, PartialSelectionMatchesWindowPlusSelectedRows) {
       EXPECT_EQ(std::set<std::int32_t>(s.begin(), s.end()).size(), s.size());
     }
     expect_matches(c, step, false);
+  }
+}
+
+// Successive steps read successive copies of the pool: each must hold the rows copy 0 was filled with, with
+// the pool read into the cache first or not.
+TEST(HybridStep, EveryPoolCopyGivesTheReferenceResult) {
+  HGCA_REQUIRE_GPU();
+  for (const bool warm : {true, false}) {
+    HybridConfig c = small();
+    c.cpu_fraction = 0.2;
+    c.pool_copies = 3;
+    c.warm_pool = warm;
+    HybridStep step(c);
+    for (int i = 0; i < 4; ++i) {  // copies 0, 1, 2, 0
+      step.run();
+      expect_matches(c, step, false);
+    }
   }
 }
 
