@@ -114,12 +114,13 @@ struct HybridStep::Impl {
 
   void copy_pool() {
     const std::size_t bytes = static_cast<std::size_t>(c.pool_rows()) * pool.row_bytes();
+    if (c.pool_copies < 2) return;
     copies.reserve(static_cast<std::size_t>(c.pool_copies - 1));
+    ThreadPool fillers(resolve_threads(0));  // setup, as fill_pool: every hardware thread
     for (int k = 1; k < c.pool_copies; ++k) {
       copies.emplace_back(c.type, c.kv_heads, c.head_dim, std::vector<std::int64_t>(static_cast<std::size_t>(c.batch), c.pool_rows()),
                           c.huge_pages ? KvStore::Pages::huge : KvStore::Pages::base);
       KvStore& dst = copies.back();
-      ThreadPool fillers(resolve_threads(0));
       fillers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int) {
         const int s = static_cast<int>(task / c.kv_heads), h = static_cast<int>(task % c.kv_heads);
         std::memcpy(dst.keys(s, h), pool.keys(s, h), bytes);
