@@ -382,24 +382,25 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
   }
 }
 
-// The last-level cache as the runner's CPU phase meets it: the same given-list step (batch 4, 256 tokens per
-// query head (quick: 64), KV-group tasks) over pools of 16 MiB to 2 GiB, in two shapes: Llama-3.1-8B's attention
-// (head_dim 128) and a small GQA shape with head_dim 64 (16 query heads, 4 KV heads), the two shapes the
-// validation grid runs. A step draws fresh random lists, so the share of its rows found in the cache is about
-// (cache the KV gets) / (pool); the rows read per step barely change with the pool (the union of a group's
-// lists grows from 68 % of a 1024-token sequence to 1024 tokens), so what changes along the sweep is where they
-// come from. The second shape is there because the runner's head_dim-64 steps cost about the same per row
-// whether their pool fits the cache or not, while head_dim-128 rows run ~2x faster cached (docs/VALIDATION.md,
-// "Where run 11's CPU phase misses"): a sweep of one row size cannot tell how much of a row the cache
-// shortens. These rows determine cpu.llc_bytes and cpu.llc_bandwidth_factor (sim/hw/cpu_pool.cpp
-// llc_scale) and, against the unscaled compute floor, how much of a row the cache speeds up.
+// The last-level cache as the runner's CPU phase meets it: the same given-list step (batch 4, 64 and 256 tokens
+// per query head (quick: 64), KV-group tasks) over pools of 16 MiB to 2 GiB, in two shapes: Llama-3.1-8B's
+// attention (head_dim 128) and a small GQA shape with head_dim 64 (16 query heads, 4 KV heads), the two shapes
+// the validation grid runs. A step draws fresh random lists, so the share of its rows found in the cache is
+// about (cache the KV gets) / (pool); the rows read per step barely change with the pool, so what changes along
+// the sweep is where they come from. Two row sizes tell how much of a row the cache shortens (run 13: about as
+// much at head_dim 64 as at 128). Two step sizes are there because the runner's small steps (64 rows per head)
+// on pools that fit the cache ran at the uncached cost while its large ones did not (docs/VALIDATION.md, runs 13
+// and 14): whether this step, outside the runner, finds the cache at 64 rows decides between the model's cache
+// term and the runner's surroundings. These rows determine cpu.llc_bytes and cpu.llc_bandwidth_factor
+// (sim/hw/cpu_pool.cpp llc_scale).
 void bench_llc(const Options& o, std::vector<Row>& rows) {
   struct Shape {
     int q_heads, kv_heads, head_dim;
   };
   constexpr int kBatch = 4;
   const std::vector<Shape> shapes = {{32, 8, 128}, {16, 4, 64}};
-  const std::int64_t selected = o.quick ? 64 : 256;
+  const std::vector<std::int64_t> selected = o.quick ? std::vector<std::int64_t>{64} : std::vector<std::int64_t>{64, 256};
+  const std::int64_t max_sel = *std::max_element(selected.begin(), selected.end());
   const std::vector<double> pool_mib = o.quick ? std::vector<double>{8, 32} : std::vector<double>{16, 32, 64, 128, 256, 512, 1024, 2048};
   const int all = all_threads(o);
   std::vector<int> threads = o.cpu_threads;
@@ -409,14 +410,17 @@ void bench_llc(const Options& o, std::vector<Row>& rows) {
   for (const Shape& sh : shapes) {
     const double token_bytes = 2.0 * 2.0 * sh.head_dim * sh.kv_heads * kBatch;  // one token of every sequence
     for (double mib : pool_mib) {
-      const std::int64_t kv_len = std::max<std::int64_t>(4 * selected, static_cast<std::int64_t>(mib * (1 << 20) / token_bytes));
+      const std::int64_t kv_len = std::max<std::int64_t>(4 * max_sel, static_cast<std::int64_t>(mib * (1 << 20) / token_bytes));
       GivenRig rig(kBatch, sh.q_heads, sh.kv_heads, sh.head_dim, kv_len, all);
       for (int t : threads) {
         ThreadPool pool(t, o.worker_spin);
         warm_up(pool, t);
-        rows.push_back(time_given(o, rig, pool, t, "kv-head", selected, draw, "kernels/cpu sparse_attention, LLC sweep"));
-        say(o, "cpu_attention llc head_dim=" + std::to_string(sh.head_dim) + " pool=" + std::to_string(static_cast<int>(mib)) +
-                   " MiB threads=" + std::to_string(t) + " " + std::to_string(rows.back().time_s * 1e3) + " ms");
+        for (std::int64_t sel : selected) {
+          rows.push_back(time_given(o, rig, pool, t, "kv-head", sel, draw, "kernels/cpu sparse_attention, LLC sweep"));
+          say(o, "cpu_attention llc head_dim=" + std::to_string(sh.head_dim) + " pool=" + std::to_string(static_cast<int>(mib)) +
+                     " MiB threads=" + std::to_string(t) + " selected=" + std::to_string(sel) + " " +
+                     std::to_string(rows.back().time_s * 1e3) + " ms");
+        }
       }
     }
   }
