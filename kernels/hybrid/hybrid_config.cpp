@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace hgca::kernels::hybrid {
 
@@ -27,7 +28,8 @@ Status validate(const HybridConfig& c) {
   if (c.pool_rows() > 0x7FFFFFFF) return bad("--context minus --window must fit 32-bit token indices");
   if (c.threads < 0) return bad("--threads must be >= 0");
   if (c.worker_spin_us < 0 || c.worker_spin_us > 1000000) return bad("--worker-spin-us must lie in [0, 1000000]");
-  if (c.pool_copies < 1 || c.pool_copies > 4096) return bad("pool_copies must lie in [1, 4096]");
+  if (c.pool_copies < 1 || c.pool_copies > kMaxPoolCopies)
+    return bad("pool_copies must lie in [1, " + std::to_string(kMaxPoolCopies) + "]");
   cuda::DecodePlan plan;
   const Status s =
       cuda::plan_decode_attention({c.type, c.batch, c.kv_heads, c.head_dim, c.window}, c.q_heads, c.gpu, 132, &plan);
@@ -42,7 +44,7 @@ double pool_bytes(const HybridConfig& c) {
 int layer_pool_copies(int layers, double bytes, double ring_bytes) {
   if (layers <= 1 || !(bytes > 0)) return 1;
   const double fit = std::floor(ring_bytes / bytes);
-  return static_cast<int>(std::clamp(fit, 1.0, static_cast<double>(layers)));
+  return static_cast<int>(std::clamp(fit, 1.0, static_cast<double>(std::min(layers, kMaxPoolCopies))));
 }
 
 }  // namespace hgca::kernels::hybrid

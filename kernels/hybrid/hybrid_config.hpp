@@ -75,10 +75,12 @@ Status validate(const HybridConfig& c);
 double pool_bytes(const HybridConfig& c);
 
 // The copies of a pool of `bytes` that a model step of `layers` layers cycles through: one per layer while
-// they total at most `ring_bytes`, else as many as fit in it, at least one. Once the copies add up to many
-// times the last-level cache, more of them change the share it serves by little (8 GiB against a 105-300 MiB
-// L3: under 4 %), so the ring stops there instead of holding layers x pool of host memory.
+// they total at most `ring_bytes`, else as many as fit in it (at least one, at most kMaxPoolCopies). Once
+// the copies add up to many times the last-level cache, more of them change the share it serves by little
+// (a full ring holds at least half of ring_bytes: 4 GiB against a 105-300 MiB L3 leaves it under 8 %), so the
+// ring stops there instead of holding layers x pool of host memory.
 inline constexpr double kLayerPoolRingBytes = 8.0 * 1024 * 1024 * 1024;
+inline constexpr int kMaxPoolCopies = 4096;
 int layer_pool_copies(int layers, double bytes, double ring_bytes = kLayerPoolRingBytes);
 
 }  // namespace hgca::kernels::hybrid

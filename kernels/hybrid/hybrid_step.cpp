@@ -103,8 +103,10 @@ struct HybridStep::Impl {
     indices.assign(rows * static_cast<std::size_t>(per_head), 0);
     if (c.selection == Selection::random) draw_random_lists();
     else scores.assign(static_cast<std::size_t>(threads), {});
-    if (c.warm_pool) warm_pool();  // last: nothing of the setup may come after it
+    if (c.warm_pool) read_pool();  // last: nothing of the setup may come after it
   }
+
+  std::size_t block_bytes() const { return static_cast<std::size_t>(c.pool_rows()) * pool.row_bytes(); }
 
   // The copy step `i` reads: successive steps (a model step's layers) go round the copies.
   const KvStore& pool_of_step(std::uint64_t i) const {
@@ -113,8 +115,8 @@ struct HybridStep::Impl {
   }
 
   void copy_pool() {
-    const std::size_t bytes = static_cast<std::size_t>(c.pool_rows()) * pool.row_bytes();
     if (c.pool_copies < 2) return;
+    const std::size_t bytes = block_bytes();
     copies.reserve(static_cast<std::size_t>(c.pool_copies - 1));
     ThreadPool fillers(resolve_threads(0));  // setup, as fill_pool: every hardware thread
     for (int k = 1; k < c.pool_copies; ++k) {
@@ -131,8 +133,8 @@ struct HybridStep::Impl {
 
   // One load per cache line of every key and value block, by the step's own workers (HybridConfig::warm_pool),
   // copy by copy in the order the steps read them, so that the first step's copy is the least recently read.
-  void warm_pool() {
-    const std::size_t bytes = static_cast<std::size_t>(c.pool_rows()) * pool.row_bytes();
+  void read_pool() {
+    const std::size_t bytes = block_bytes();
     if (bytes == 0) return;
     std::vector<std::uint64_t> sums(static_cast<std::size_t>(threads), 0);
     for (int k = 0; k < c.pool_copies; ++k) {
@@ -145,9 +147,9 @@ struct HybridStep::Impl {
         sums[static_cast<std::size_t>(thread)] += sum;
       });
     }
-    warm_sink = std::accumulate(sums.begin(), sums.end(), std::uint64_t{0});
+    read_sink = std::accumulate(sums.begin(), sums.end(), std::uint64_t{0});
   }
-  volatile std::uint64_t warm_sink = 0;  // keeps warm_pool's loads
+  volatile std::uint64_t read_sink = 0;  // keeps read_pool's loads
 
   // With every hardware thread, not just the step's: filling a pool of gigabytes is setup, not the step.
   void fill_pool() {
@@ -294,6 +296,11 @@ HybridStep::HybridStep(const HybridConfig& config) : impl_(std::make_unique<Impl
 HybridStep::~HybridStep() = default;
 const HybridConfig& HybridStep::config() const { return impl_->c; }
 PhaseTimes HybridStep::run() { return impl_->run(); }
+void HybridStep::read_pool() { impl_->read_pool(); }
+int HybridStep::last_pool_copy() const {
+  const Impl& m = *impl_;
+  return m.runs == 0 ? 0 : static_cast<int>((m.runs - 1) % static_cast<std::uint64_t>(m.c.pool_copies));
+}
 int HybridStep::cpu_threads() const { return impl_->threads; }
 
 void HybridStep::output(std::vector<float>& out, std::vector<float>& lse) const {

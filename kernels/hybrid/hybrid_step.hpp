@@ -38,8 +38,9 @@ struct CheckResult {
 
 class HybridStep {
  public:
-  // Allocates and fills the GPU window and the CPU pool (deterministic in config.seed). Throws
-  // std::invalid_argument for a bad configuration and cuda::CudaError when the GPU refuses.
+  // Allocates and fills the GPU window and the CPU pool and its copies (deterministic in config.seed), then,
+  // with config.warm_pool, reads the pool once (read_pool). Throws std::invalid_argument for a bad
+  // configuration and cuda::CudaError when the GPU refuses.
   explicit HybridStep(const HybridConfig& config);
   ~HybridStep();
   HybridStep(const HybridStep&) = delete;
@@ -48,6 +49,11 @@ class HybridStep {
   const HybridConfig& config() const;
   // Runs one step and returns its phase times. The merged result stays on the GPU until output().
   PhaseTimes run();
+  // Reads every pool copy once, in the order the next steps will read them (HybridConfig::warm_pool): for a
+  // caller whose own setup after the constructor streams through the cache (ModelStep's weights).
+  void read_pool();
+  // The pool copy the last run read (0 .. pool_copies - 1; 0 before any run).
+  int last_pool_copy() const;
   // The merged output [batch x q_heads x head_dim] and LSE [batch x q_heads] of the last run (synchronous).
   void output(std::vector<float>& out, std::vector<float>& lse) const;
   // Pool rows attended by (seq, q_head) in the last run (ascending).

@@ -32,6 +32,15 @@ ModelStepConfig checked(const ModelStepConfig& c) {
   return c;
 }
 
+// The attention step with one pool copy per layer, as far as pool_ring_bytes allows, and its pool read left
+// to the end of the model step's own setup (the weights it fills would stream through the cache after it).
+HybridConfig attention_config(const ModelStepConfig& c) {
+  HybridConfig a = c.attention;
+  a.pool_copies = layer_pool_copies(c.layers, pool_bytes(a), c.pool_ring_bytes);
+  a.warm_pool = false;
+  return a;
+}
+
 }  // namespace
 
 Status validate(const ModelStepConfig& c) {
@@ -42,19 +51,10 @@ Status validate(const ModelStepConfig& c) {
                            std::to_string(c.attention.q_heads * c.attention.head_dim) + ")");
   if (c.attention.type != KvType::f16) return Status::invalid("the model step runs fp16 KV only");
   if (!(c.pool_ring_bytes >= 0)) return Status::invalid("pool_ring_bytes must be >= 0");
-  return validate(c.attention);
-}
-
-namespace {
-
-// The attention step with one pool copy per layer, as far as pool_ring_bytes allows.
-HybridConfig with_layer_pools(const ModelStepConfig& c) {
   HybridConfig a = c.attention;
-  a.pool_copies = c.pool_ring_bytes > 0 ? layer_pool_copies(c.layers, pool_bytes(a), c.pool_ring_bytes) : 1;
-  return a;
+  a.pool_copies = 1;  // set by the step, not the caller
+  return validate(a);
 }
-
-}  // namespace
 
 struct ModelStep::Impl {
   ModelStepConfig c;
@@ -68,7 +68,7 @@ struct ModelStep::Impl {
   cuda::DeviceBuffer x, xn, qkv, kv_out, attn, o, gate_up, logits;
 
   explicit Impl(const ModelStepConfig& config)
-      : c(checked(config)), attention(with_layer_pools(config)),
+      : c(checked(config)), attention(attention_config(config)),
         qkv_out((config.attention.q_heads + 2 * config.attention.kv_heads) * config.attention.head_dim),
         tokens(config.attention.batch) {
     const std::size_t h = static_cast<std::size_t>(c.hidden), inter = static_cast<std::size_t>(c.intermediate);
@@ -90,6 +90,7 @@ struct ModelStep::Impl {
     check_cublas(cuda::cublas().create(&blas), "cublasCreate");
     check_cublas(cuda::cublas().set_stream(blas, stream.get()), "cublasSetStream");
     stream.synchronize();
+    if (c.attention.warm_pool) attention.read_pool();  // last, as in HybridStep's own constructor
   }
   ~Impl() {
     if (blas) cuda::cublas().destroy(blas);

@@ -31,7 +31,9 @@ struct ModelStepConfig {
   int hidden = 4096;          // must equal attention.q_heads x attention.head_dim
   int intermediate = 14336;
   int vocab = 128256;
-  HybridConfig attention;     // batch, heads, context, window, CPU budget, threads (fp16 KV); pool_copies is set from:
+  // Batch, heads, context, window, CPU budget, threads (fp16 KV). Its pool_copies is not used: the step sets
+  // it from the layers and pool_ring_bytes (layer_pool_copies).
+  HybridConfig attention;
   double pool_ring_bytes = kLayerPoolRingBytes;  // host memory the layers' pool copies may take (0: one shared pool)
 };
 

@@ -384,10 +384,11 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
 
 // The last-level cache as the runner's CPU phase meets it: the same given-list step (batch 4, 64 and 256 tokens
 // per query head (quick: 64), KV-group tasks) over pools of 16 MiB to 2 GiB, in two shapes: Llama-3.1-8B's
-// attention (head_dim 128) and a small GQA shape with head_dim 64 (16 query heads, 4 KV heads), the two shapes
-// the validation grid runs. A step draws fresh random lists, so the share of its rows found in the cache is
-// about (cache the KV gets) / (pool); the rows read per step barely change with the pool, so what changes along
-// the sweep is where they come from. Two row sizes tell how much of a row the cache shortens (run 13: about as
+// attention (head_dim 128) and a small GQA shape with head_dim 64 (16 query heads, 4 KV heads): the validation
+// grid's two head_dims. A step draws fresh random lists, so the share of its rows found in the cache is about
+// (cache the KV gets) / (pool); the rows read per step change little with the pool (at 256 rows per head and
+// head_dim 128 the union of a group's four lists grows from ~700 rows, 68 % of the smallest pool's 1024-token
+// sequences, to nearly 1024 on large pools), so what changes along the sweep is where they come from. Two row sizes tell how much of a row the cache shortens (run 13: about as
 // much at head_dim 64 as at 128). Two step sizes are there because the runner's small steps (64 rows per head)
 // on pools that fit the cache ran at the uncached cost while its large ones did not (docs/VALIDATION.md, runs 13
 // and 14): whether this step, outside the runner, finds the cache at 64 rows decides between the model's cache

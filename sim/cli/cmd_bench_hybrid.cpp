@@ -3,6 +3,7 @@
 // phase by phase and checked against the double reference on a sample of heads. Needs a CUDA build and a
 // GPU; says which is missing and exits 1 otherwise.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -23,6 +24,14 @@ namespace {
 #ifdef HGCA_HAVE_HYBRID
 using namespace hgca::kernels;
 using namespace hgca::kernels::hybrid;
+
+// A JSON number, or null where a ratio has no value (0/0 on an empty CPU side, an infinite error).
+std::string json_number(double x, const char* format) {
+  if (!std::isfinite(x)) return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, x);
+  return buf;
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -79,17 +88,18 @@ int run_hybrid(const HybridConfig& c, int iters, int warmup, int check_rows, boo
           "\"threads\": %d, \"iters\": %d, \"warmup\": %d, \"seed\": %llu, "
           "\"gpu_window_ms\": %.4f, \"d2h_query_ms\": %.4f, \"cpu_select_ms\": %.4f, \"cpu_attention_ms\": %.4f, "
           "\"h2d_result_ms\": %.4f, \"merge_ms\": %.4f, \"total_ms\": %.4f, \"total_min_ms\": %.4f, "
-          "\"overhead_ms\": %.4f, \"overhead_fraction\": %.4f, \"gpu_bytes\": %.0f, \"gpu_gbs\": %.1f, "
-          "\"cpu_bytes\": %.0f, \"cpu_gbs\": %.2f, \"checked_rows\": %d, \"max_rel_error\": %.3g, "
-          "\"max_lse_error\": %.3g, \"ok\": %s}\n",
+          "\"overhead_ms\": %.4f, \"overhead_fraction\": %s, \"gpu_bytes\": %.0f, \"gpu_gbs\": %s, "
+          "\"cpu_bytes\": %.0f, \"cpu_gbs\": %s, \"checked_rows\": %d, \"max_rel_error\": %s, "
+          "\"max_lse_error\": %s, \"ok\": %s}\n",
           device.c_str(), c.batch, c.q_heads, c.kv_heads, c.head_dim, static_cast<long long>(c.context),
           static_cast<long long>(c.window), static_cast<long long>(c.sinks), kv_type_name(c.type),
           selection_name(c.selection), c.redraw ? "true" : "false", c.warm_pool ? "true" : "false",
           static_cast<long long>(c.selected_per_head()), static_cast<long long>(c.pool_rows()), granularity_name(c.granularity), step.cpu_threads(), iters, warmup,
           static_cast<unsigned long long>(c.seed), s.med.gpu_window_ms, s.med.d2h_query_ms, s.med.cpu_select_ms,
           s.med.cpu_attention_ms, s.med.h2d_result_ms, s.med.merge_ms, s.med.total_ms, s.min.total_ms, over,
-          over / slower, step.gpu_bytes(), gpu_gbs, step.cpu_bytes(), cpu_gbs, chk.rows, chk.max_rel_error,
-          chk.max_lse_error, ok ? "true" : "false");
+          json_number(over / slower, "%.4f").c_str(), step.gpu_bytes(), json_number(gpu_gbs, "%.1f").c_str(),
+          step.cpu_bytes(), json_number(cpu_gbs, "%.2f").c_str(), chk.rows, json_number(chk.max_rel_error, "%.3g").c_str(),
+          json_number(chk.max_lse_error, "%.3g").c_str(), ok ? "true" : "false");
     } else {
       std::printf("hybrid attention step on %s\n", device.c_str());
       std::printf("  batch %d, %d q heads / %d kv heads, head_dim %d, %s KV; context %lld = GPU window %lld "

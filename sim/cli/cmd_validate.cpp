@@ -184,7 +184,8 @@ int cmd_validate_measure(const Args& args) {
     write_measured_file(out, rows,
                         "runner: " + std::to_string(mo.passes) + " passes, workers spin " + std::to_string(mo.worker_spin_us) +
                             " us, pool on " + (mo.huge_pages ? "transparent huge pages" : "4 KB pages") +
-                            (mo.warm_pool ? ", read into the cache before the first step" : ", not read before the first step"));
+                            (mo.warm_pool ? ", read into the cache before the first step" : ", not read before the first step") +
+                            "; decode steps: a pool copy per layer (kernels/hybrid layer_pool_copies)");
     std::cout << "wrote " << rows.size() << " measured points to " << out << "\n";
     if (const std::string drift = describe_pass_drift(rows); !drift.empty()) std::cout << drift << "\n";
     return 0;

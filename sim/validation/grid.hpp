@@ -74,7 +74,8 @@ inline Repetitions repetitions_for(PointKind k) {
 double estimated_measure_seconds(const ValidationPoint& p);
 
 // Host memory ceiling of one point's CPU pool: a point above it is not in the presets (and `measure` skips
-// a grid-file point above it or above 80% of the memory available when it runs).
+// a grid-file point above it, or one whose pool -- a decode step's: all its layers' copies -- is above 80% of
+// the memory available when it runs).
 inline constexpr double kMaxPoolBytes = 40.0 * 1024 * 1024 * 1024;
 
 }  // namespace hgca::validation

@@ -164,11 +164,13 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
   std::vector<const ValidationPoint*> fits;
   for (const ValidationPoint& p : points) {
     const double avail = mem_available_bytes();
-    // A decode step's layers read distinct copies of the pool (kernels/hybrid ModelStep).
+    // A decode step's layers read distinct copies of the pool (kernels/hybrid ModelStep, whose pool_ring_bytes
+    // measure_decode_step leaves at its default, the one layer_pool_copies assumes).
     const double host = p.pool_bytes() * (p.kind == PointKind::DecodeStep ? layer_pool_copies(p.layers, p.pool_bytes()) : 1);
     if (p.pool_bytes() > kMaxPoolBytes || (avail > 0 && host > opts.host_memory_share * avail)) {
       if (opts.log)
-        *opts.log << "point " << p.id << ": skipped, its CPU pool (" << host / 1e9 << " GB) does not fit host memory\n";
+        *opts.log << "point " << p.id << ": skipped, " << (host > p.pool_bytes() ? "the copies of its CPU pool (" : "its CPU pool (")
+                  << host / 1e9 << " GB) exceed the host memory it may use\n";
       continue;
     }
     fits.push_back(&p);

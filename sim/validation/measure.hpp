@@ -16,7 +16,7 @@ std::string measure_unavailable();
 
 struct MeasureOptions {
   std::ostream* log = nullptr;         // one progress line per point
-  double host_memory_share = 0.8;      // skip a point whose CPU pool exceeds this share of MemAvailable
+  double host_memory_share = 0.8;      // skip a point whose CPU pool (a decode step: its copies) exceeds this share of MemAvailable
   // Sweeps over the whole list: each point is set up afresh in every pass and its timed steps of all
   // passes are pooled. A point's steps then span minutes and several allocations instead of one burst, so
   // what drifts on a shared machine (neighbours, page placement) averages out instead of biasing a point.

@@ -178,20 +178,28 @@ TEST(HybridStep, PartialSelectionMatchesWindowPlusSelectedRows) {
 }
 
 // Successive steps read successive copies of the pool: each must hold the rows copy 0 was filled with, with
-// the pool read into the cache first or not.
+// the pool read into the cache first or not, and with top-k selection scoring the copy it attends.
 TEST(HybridStep, EveryPoolCopyGivesTheReferenceResult) {
   HGCA_REQUIRE_GPU();
-  for (const bool warm : {true, false}) {
-    HybridConfig c = small();
-    c.cpu_fraction = 0.2;
-    c.pool_copies = 3;
-    c.warm_pool = warm;
-    HybridStep step(c);
-    for (int i = 0; i < 4; ++i) {  // copies 0, 1, 2, 0
+  for (const Selection sel : {Selection::random, Selection::topk})
+    for (const bool warm : {true, false}) {
+      HybridConfig c = small();
+      c.selection = sel;
+      c.cpu_fraction = 0.2;
+      c.pool_copies = 3;
+      c.warm_pool = warm;
+      HybridStep step(c);
+      EXPECT_EQ(step.last_pool_copy(), 0);
+      for (int i = 0; i < 4; ++i) {
+        step.run();
+        EXPECT_EQ(step.last_pool_copy(), i % 3);  // copies 0, 1, 2, 0
+        expect_matches(c, step, false);
+      }
+      step.read_pool();  // a second read changes nothing the steps see
       step.run();
+      EXPECT_EQ(step.last_pool_copy(), 1);
       expect_matches(c, step, false);
     }
-  }
 }
 
 TEST(HybridStep, ContextInsideTheWindowHasAnEmptyCpuSide) {
