@@ -108,9 +108,18 @@ struct HybridStep::Impl {
 
   std::size_t block_bytes() const { return static_cast<std::size_t>(c.pool_rows()) * pool.row_bytes(); }
 
+  // f(sequence, kv_head, thread) for every (sequence, KV head) block of the pool, spread over `on`.
+  template <class F>
+  void for_each_block(ThreadPool& on, F&& f) const {
+    on.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int thread) {
+      f(static_cast<int>(task / c.kv_heads), static_cast<int>(task % c.kv_heads), thread);
+    });
+  }
+
   // The copy step `i` reads: successive steps (a model step's layers) go round the copies.
+  int copy_of_step(std::uint64_t i) const { return static_cast<int>(i % static_cast<std::uint64_t>(c.pool_copies)); }
   const KvStore& pool_of_step(std::uint64_t i) const {
-    const std::uint64_t k = i % static_cast<std::uint64_t>(c.pool_copies);
+    const int k = copy_of_step(i);
     return k == 0 ? pool : copies[static_cast<std::size_t>(k - 1)];
   }
 
@@ -123,8 +132,7 @@ struct HybridStep::Impl {
       copies.emplace_back(c.type, c.kv_heads, c.head_dim, std::vector<std::int64_t>(static_cast<std::size_t>(c.batch), c.pool_rows()),
                           c.huge_pages ? KvStore::Pages::huge : KvStore::Pages::base);
       KvStore& dst = copies.back();
-      fillers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int) {
-        const int s = static_cast<int>(task / c.kv_heads), h = static_cast<int>(task % c.kv_heads);
+      for_each_block(fillers, [&](int s, int h, int) {
         std::memcpy(dst.keys(s, h), pool.keys(s, h), bytes);
         std::memcpy(dst.values(s, h), pool.values(s, h), bytes);
       });
@@ -139,8 +147,7 @@ struct HybridStep::Impl {
     std::vector<std::uint64_t> sums(static_cast<std::size_t>(threads), 0);
     for (int k = 0; k < c.pool_copies; ++k) {
       const KvStore& kv = pool_of_step(static_cast<std::uint64_t>(runs + static_cast<std::uint64_t>(k)));
-      workers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int thread) {
-        const int s = static_cast<int>(task / c.kv_heads), h = static_cast<int>(task % c.kv_heads);
+      for_each_block(workers, [&](int s, int h, int thread) {
         std::uint64_t sum = 0;
         for (const std::byte* block : {kv.keys(s, h), kv.values(s, h)})
           for (std::size_t i = 0; i < bytes; i += 64) sum += static_cast<std::uint64_t>(block[i]);
@@ -156,8 +163,7 @@ struct HybridStep::Impl {
     const std::int64_t n = c.pool_rows();
     const int d = c.head_dim;
     ThreadPool fillers(resolve_threads(0));
-    fillers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic, [&](std::int64_t task, int) {
-      const int s = static_cast<int>(task / c.kv_heads), h = static_cast<int>(task % c.kv_heads);
+    for_each_block(fillers, [&](int s, int h, int) {
       auto* k = reinterpret_cast<std::uint16_t*>(pool.keys(s, h));
       auto* v = reinterpret_cast<std::uint16_t*>(pool.values(s, h));
       for (std::int64_t r = 0; r < n; ++r)
@@ -214,9 +220,7 @@ struct HybridStep::Impl {
     const std::int64_t n = c.pool_rows();
     const int group = c.q_heads / c.kv_heads;
     const std::size_t d = static_cast<std::size_t>(c.head_dim);
-    workers.parallel_for(static_cast<std::int64_t>(c.batch) * c.kv_heads, Partition::dynamic,
-                         [&](std::int64_t task, int thread) {
-      const int s = static_cast<int>(task / c.kv_heads), kvh = static_cast<int>(task % c.kv_heads);
+    for_each_block(workers, [&](int s, int kvh, int thread) {
       auto& sc = scores[static_cast<std::size_t>(thread)];
       sc.resize(static_cast<std::size_t>(group) * static_cast<std::size_t>(n));
       const std::size_t r0 = static_cast<std::size_t>(s) * c.q_heads + static_cast<std::size_t>(kvh) * group;
@@ -299,7 +303,7 @@ PhaseTimes HybridStep::run() { return impl_->run(); }
 void HybridStep::read_pool() { impl_->read_pool(); }
 int HybridStep::last_pool_copy() const {
   const Impl& m = *impl_;
-  return m.runs == 0 ? 0 : static_cast<int>((m.runs - 1) % static_cast<std::uint64_t>(m.c.pool_copies));
+  return m.runs == 0 ? 0 : m.copy_of_step(m.runs - 1);
 }
 int HybridStep::cpu_threads() const { return impl_->threads; }
 

@@ -290,6 +290,11 @@ void draw_list(std::uint64_t seed, std::int64_t n, std::int64_t k, std::int32_t*
 }
 
 // A KV pool of `batch` sequences of `kv_len` tokens (fp16), filled, with the queries and outputs of one step.
+// The attention shape of a given-list step (bench_given, bench_llc).
+struct HeadShape {
+  int q_heads, kv_heads, head_dim;
+};
+
 struct GivenRig {
   int batch, q_heads, kv_heads, head_dim;
   std::int64_t kv_len;
@@ -342,10 +347,7 @@ int all_threads(const Options& o) {
 // does serve). Two shapes (head_dim 128 and 64) give rows of two sizes, so a per-row cost separates from
 // bandwidth; batch and selected span one task per thread to dozens.
 void bench_given(const Options& o, std::vector<Row>& rows) {
-  struct Shape {
-    int q_heads, kv_heads, head_dim;
-  };
-  const std::vector<Shape> shapes = o.quick ? std::vector<Shape>{{32, 8, 128}} : std::vector<Shape>{{32, 8, 128}, {16, 4, 64}};
+  const std::vector<HeadShape> shapes = o.quick ? std::vector<HeadShape>{{32, 8, 128}} : std::vector<HeadShape>{{32, 8, 128}, {16, 4, 64}};
   const std::vector<int> batches = o.quick ? std::vector<int>{2} : std::vector<int>{1, 4, 16};
   const std::vector<std::int64_t> selected = o.quick ? std::vector<std::int64_t>{64} : std::vector<std::int64_t>{64, 512, 4096};
   const std::vector<std::string> tasks = o.quick ? std::vector<std::string>{"kv-head"} : std::vector<std::string>{"kv-head", "head"};
@@ -361,7 +363,7 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
   const std::int64_t max_sel = *std::max_element(selected.begin(), selected.end());
   std::uint64_t draw = 0;
 
-  for (const Shape& sh : shapes) {
+  for (const HeadShape& sh : shapes) {
     for (int batch : batches) {
       const double token_bytes = 2.0 * 2.0 * sh.head_dim * sh.kv_heads;  // fp16 K and V of every KV head
       const std::int64_t kv_len = std::max<std::int64_t>(4 * max_sel, static_cast<std::int64_t>(pool_bytes / (batch * token_bytes)));
@@ -388,18 +390,15 @@ void bench_given(const Options& o, std::vector<Row>& rows) {
 // grid's two head_dims. A step draws fresh random lists, so the share of its rows found in the cache is about
 // (cache the KV gets) / (pool); the rows read per step change little with the pool (at 256 rows per head and
 // head_dim 128 the union of a group's four lists grows from ~700 rows, 68 % of the smallest pool's 1024-token
-// sequences, to nearly 1024 on large pools), so what changes along the sweep is where they come from. Two row sizes tell how much of a row the cache shortens (run 13: about as
-// much at head_dim 64 as at 128). Two step sizes are there because the runner's small steps (64 rows per head)
-// on pools that fit the cache ran at the uncached cost while its large ones did not (docs/VALIDATION.md, runs 13
-// and 14): whether this step, outside the runner, finds the cache at 64 rows decides between the model's cache
-// term and the runner's surroundings. These rows determine cpu.llc_bytes and cpu.llc_bandwidth_factor
+// sequences, to nearly 1024 on large pools), so what changes along the sweep is where they come from. Two row
+// sizes tell how much of a row the cache shortens (run 13: about as much at head_dim 64 as at 128). Two step
+// sizes are there because the runner's small steps (64 rows per head) on pools that fit the cache ran at the
+// uncached cost while its large ones did not (docs/VALIDATION.md, runs 13 and 14): whether this step, outside
+// the runner, finds the cache at 64 rows decides between the model's cache term and the runner's surroundings. These rows determine cpu.llc_bytes and cpu.llc_bandwidth_factor
 // (sim/hw/cpu_pool.cpp llc_scale).
 void bench_llc(const Options& o, std::vector<Row>& rows) {
-  struct Shape {
-    int q_heads, kv_heads, head_dim;
-  };
   constexpr int kBatch = 4;
-  const std::vector<Shape> shapes = {{32, 8, 128}, {16, 4, 64}};
+  const std::vector<HeadShape> shapes = {{32, 8, 128}, {16, 4, 64}};
   const std::vector<std::int64_t> selected = o.quick ? std::vector<std::int64_t>{64} : std::vector<std::int64_t>{64, 256};
   const std::int64_t max_sel = *std::max_element(selected.begin(), selected.end());
   const std::vector<double> pool_mib = o.quick ? std::vector<double>{8, 32} : std::vector<double>{16, 32, 64, 128, 256, 512, 1024, 2048};
@@ -408,7 +407,7 @@ void bench_llc(const Options& o, std::vector<Row>& rows) {
   if (threads.empty()) threads = o.quick ? std::vector<int>{all} : std::vector<int>{std::min(4, all), all};
   threads.erase(std::unique(threads.begin(), threads.end()), threads.end());
   std::uint64_t draw = 1ull << 24;  // apart from bench_given's draws
-  for (const Shape& sh : shapes) {
+  for (const HeadShape& sh : shapes) {
     const double token_bytes = 2.0 * 2.0 * sh.head_dim * sh.kv_heads * kBatch;  // one token of every sequence
     for (double mib : pool_mib) {
       const std::int64_t kv_len = std::max<std::int64_t>(4 * max_sel, static_cast<std::int64_t>(mib * (1 << 20) / token_bytes));
