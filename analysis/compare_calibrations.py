@@ -7,16 +7,15 @@ Prints, per primitive, the median, 90th percentile and largest |time_A / time_B 
 when the tables do not pair up (different primitives or lengths).
 """
 import argparse
-import csv
 import statistics
 import sys
 from collections import defaultdict
 
+from analysis.commented_csv import read_commented_csv
+
 
 def read_table(path):
-    with open(path, newline="") as f:
-        rows = [line for line in f if line.strip() and not line.startswith("#")]
-    return list(csv.DictReader(rows))
+    return list(read_commented_csv(path))
 
 
 def compare(a_rows, b_rows, a_name="A", b_name="B"):

@@ -11,9 +11,10 @@ fit the cache). A missing column or an unreadable value is one line naming the f
 and exit status 2.
 """
 import argparse
-import csv
 import statistics
 import sys
+
+from analysis.commented_csv import read_commented_csv
 
 PHASES = ("gpu_window", "d2h_query", "cpu_attention", "h2d_result", "merge")
 NEEDED = ("id", "role", "kind", "batch", "q_heads", "kv_heads", "head_dim", "context", "window", "cpu_select",
@@ -28,9 +29,7 @@ class ResidualError(ValueError):
 def read_points(path):
     """The attention rows of a predict CSV, with pool_mib, rows_per_thread and (predicted / measured - 1)
     errors for the step and each phase that has both figures."""
-    with open(path, newline="") as f:
-        lines = [line for line in f if line.strip() and not line.startswith("#")]
-    reader = csv.DictReader(lines)
+    reader = read_commented_csv(path)
     missing = [c for c in NEEDED if c not in (reader.fieldnames or [])]
     if missing:
         raise ResidualError(f"{path}: column '{missing[0]}' missing; expected a `hgca validate predict --csv` table")
