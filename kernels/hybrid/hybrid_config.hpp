@@ -52,6 +52,12 @@ struct HybridConfig {
   // last-level cache would serve every layer from it, which the simulator (whose cache term divides by the
   // layers' combined working set) rightly does not credit. See layer_pool_copies.
   int pool_copies = 1;
+  // Where the CPU phase reads its queries and writes its partial result: false (a serving system's way), the
+  // pinned (cudaMallocHost) buffers the copies use; true, ordinary pageable buffers, with host copies to and
+  // from the pinned ones outside the CPU phase's timer. A probe: if pinned host memory were slow to touch (it
+  // is the driver's mapping, and the device machine runs under gVisor), a small step's CPU phase would carry a
+  // per-task cost that the microbenchmarks, whose buffers are pageable, never see.
+  bool pageable_cpu_io = false;
   TaskGranularity granularity = TaskGranularity::kv_group;
   int threads = 0;  // CPU threads, the calling thread included; 0 = all hardware threads
   // How long the CPU workers spin between steps before they park (kernels/cpu ThreadPool). 0 parks at

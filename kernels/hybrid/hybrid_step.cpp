@@ -62,6 +62,7 @@ struct HybridStep::Impl {
   // The CPU part travels as one block [out rows x head_dim | lse rows] so that it is a single H2D copy.
   cuda::DeviceBuffer d_q, d_out_w, d_lse_w, d_part_c, d_out, d_lse, workspace;
   cuda::PinnedBuffer h_q, h_part_c;
+  std::vector<float> q_stage, part_stage;  // HybridConfig::pageable_cpu_io: the CPU phase's own buffers
   cuda::Stream main, copy;
   cuda::Event ev_start, ev_gpu_end, ev_d2h_start, ev_d2h_end, ev_h2d_start, ev_h2d_end, ev_merge_start, ev_merge_end;
   std::vector<std::int64_t> offsets;
@@ -97,6 +98,10 @@ struct HybridStep::Impl {
     workspace = cuda::DeviceBuffer(plan.workspace_bytes);
     h_q = cuda::PinnedBuffer(rows * d * 4);
     h_part_c = cuda::PinnedBuffer(rows * (d + 1) * 4);
+    if (c.pageable_cpu_io) {
+      q_stage.assign(rows * d, 0.0f);
+      part_stage.assign(rows * (d + 1), 0.0f);
+    }
     cuda::synchronize_device();
     offsets.resize(rows + 1);
     for (std::size_t r = 0; r <= rows; ++r) offsets[r] = static_cast<std::int64_t>(r) * per_head;
@@ -256,19 +261,21 @@ struct HybridStep::Impl {
     ev_gpu_end.record(main.get());
 
     ev_d2h_end.synchronize();
+    if (c.pageable_cpu_io) std::memcpy(q_stage.data(), h_q.data(), rows * d * 4);  // outside the CPU phase
     const auto c0 = Clock::now();
-    const float* q = h_q.as<const float>();
+    const float* q = c.pageable_cpu_io ? q_stage.data() : h_q.as<const float>();
     if (c.selection == Selection::topk && per_head > 0) select_topk(kv, q);
     const auto c1 = Clock::now();
     AttentionOptions opts;
     opts.scale = c.gpu.scale;
     opts.granularity = c.granularity;
-    float* h_out_c = h_part_c.as<float>();
+    float* h_out_c = c.pageable_cpu_io ? part_stage.data() : h_part_c.as<float>();
     float* h_lse_c = h_out_c + rows * d;
     const Status st = sparse_attention(kv, c.q_heads, {q, rows * d}, {offsets, indices},
                                        {{h_out_c, rows * d}, {h_lse_c, rows}}, opts, &workers);
     if (!st.ok()) throw std::runtime_error("sparse_attention: " + st.message);
     const auto c2 = Clock::now();
+    if (c.pageable_cpu_io) std::memcpy(h_part_c.data(), part_stage.data(), h_part_c.bytes());
 
     ev_h2d_start.record(copy.get());
     cuda::copy_to_device(d_part_c.data(), h_part_c.data(), h_part_c.bytes(), copy.get());

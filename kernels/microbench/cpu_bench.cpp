@@ -289,12 +289,12 @@ void draw_list(std::uint64_t seed, std::int64_t n, std::int64_t k, std::int32_t*
   std::copy(v.begin(), v.end(), out);
 }
 
-// A KV pool of `batch` sequences of `kv_len` tokens (fp16), filled, with the queries and outputs of one step.
 // The attention shape of a given-list step (bench_given, bench_llc).
 struct HeadShape {
   int q_heads, kv_heads, head_dim;
 };
 
+// A KV pool of `batch` sequences of `kv_len` tokens (fp16), filled, with the queries and outputs of one step.
 struct GivenRig {
   int batch, q_heads, kv_heads, head_dim;
   std::int64_t kv_len;

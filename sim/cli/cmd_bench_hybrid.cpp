@@ -84,7 +84,7 @@ int run_hybrid(const HybridConfig& c, int iters, int warmup, int check_rows, boo
       std::printf(
           "{\"benchmark\": \"hybrid\", \"device\": \"%s\", \"batch\": %d, \"q_heads\": %d, \"kv_heads\": %d, "
           "\"head_dim\": %d, \"context\": %lld, \"window\": %lld, \"sinks\": %lld, \"dtype\": \"%s\", "
-          "\"selection\": \"%s\", \"fresh_lists_each_step\": %s, \"pool_warmed\": %s, \"selected_per_head\": %lld, \"pool_rows\": %lld, \"cpu_task\": \"%s\", "
+          "\"selection\": \"%s\", \"fresh_lists_each_step\": %s, \"pool_warmed\": %s, \"pageable_cpu_io\": %s, \"selected_per_head\": %lld, \"pool_rows\": %lld, \"cpu_task\": \"%s\", "
           "\"threads\": %d, \"iters\": %d, \"warmup\": %d, \"seed\": %llu, "
           "\"gpu_window_ms\": %.4f, \"d2h_query_ms\": %.4f, \"cpu_select_ms\": %.4f, \"cpu_attention_ms\": %.4f, "
           "\"h2d_result_ms\": %.4f, \"merge_ms\": %.4f, \"total_ms\": %.4f, \"total_min_ms\": %.4f, "
@@ -94,7 +94,7 @@ int run_hybrid(const HybridConfig& c, int iters, int warmup, int check_rows, boo
           device.c_str(), c.batch, c.q_heads, c.kv_heads, c.head_dim, static_cast<long long>(c.context),
           static_cast<long long>(c.window), static_cast<long long>(c.sinks), kv_type_name(c.type),
           selection_name(c.selection), c.redraw ? "true" : "false", c.warm_pool ? "true" : "false",
-          static_cast<long long>(c.selected_per_head()), static_cast<long long>(c.pool_rows()), granularity_name(c.granularity), step.cpu_threads(), iters, warmup,
+          c.pageable_cpu_io ? "true" : "false", static_cast<long long>(c.selected_per_head()), static_cast<long long>(c.pool_rows()), granularity_name(c.granularity), step.cpu_threads(), iters, warmup,
           static_cast<unsigned long long>(c.seed), s.med.gpu_window_ms, s.med.d2h_query_ms, s.med.cpu_select_ms,
           s.med.cpu_attention_ms, s.med.h2d_result_ms, s.med.merge_ms, s.med.total_ms, s.min.total_ms, over,
           json_number(over / slower, "%.4f").c_str(), step.gpu_bytes(), json_number(gpu_gbs, "%.1f").c_str(),
@@ -107,10 +107,10 @@ int run_hybrid(const HybridConfig& c, int iters, int warmup, int check_rows, boo
                   c.batch, c.q_heads, c.kv_heads, c.head_dim, kv_type_name(c.type), static_cast<long long>(c.context),
                   static_cast<long long>(c.window), static_cast<long long>(c.sinks),
                   static_cast<long long>(c.pool_rows()));
-      std::printf("  CPU: %s selection (fresh lists each step: %s, pool read into the cache first: %s), %lld rows per "
-                  "head, %s tasks, %d threads; %d iterations after %d warm-up\n",
+      std::printf("  CPU: %s selection (fresh lists each step: %s, pool read into the cache first: %s, pageable "
+                  "query/result buffers: %s), %lld rows per head, %s tasks, %d threads; %d iterations after %d warm-up\n",
                   selection_name(c.selection), c.redraw ? "true" : "false", c.warm_pool ? "true" : "false",
-                  static_cast<long long>(c.selected_per_head()),
+                  c.pageable_cpu_io ? "true" : "false", static_cast<long long>(c.selected_per_head()),
                   granularity_name(c.granularity), step.cpu_threads(), iters, warmup);
       std::printf("  phase                      median ms    min ms\n");
       auto row = [](const char* name, double m, double mn) { std::printf("  %-26s %9.4f %9.4f\n", name, m, mn); };
@@ -150,7 +150,7 @@ int cmd_bench_hybrid(const Args& args) {
   double cpu_fraction = 0.1;
   unsigned long long seed = 1;
   std::string dtype = "fp16", select = "random", task = "kv_group";
-  bool json = false, same_lists = false, base_pages = false, cold_pool = false;
+  bool json = false, same_lists = false, base_pages = false, cold_pool = false, pageable_cpu_io = false;
   int worker_spin_us = static_cast<int>(hgca::kernels::kDefaultWorkerSpin.count());
   opts.add_options()("help,h", "this help")("batch", po::value(&batch)->default_value(16), "sequences")(
       "q-heads", po::value(&q_heads)->default_value(32), "query heads")(
@@ -180,6 +180,9 @@ int cmd_bench_hybrid(const Args& args) {
       "cold-pool", po::bool_switch(&cold_pool),
       "do not read the CPU pool once before the first step (default: read it, so the cache holds what a long run "
       "leaves there)")(
+      "pageable-cpu-io", po::bool_switch(&pageable_cpu_io),
+      "the CPU phase reads its queries from and writes its result to pageable buffers, copied to and from the "
+      "pinned ones outside its timer (a probe of pinned host memory's cost; default: the pinned buffers)")(
       "json", po::bool_switch(&json), "print one JSON object");
   po::options_description hidden;
   po::positional_options_description pos;
@@ -210,6 +213,7 @@ int cmd_bench_hybrid(const Args& args) {
   c.seed = seed;
   c.redraw = !same_lists;
   c.warm_pool = !cold_pool;
+  c.pageable_cpu_io = pageable_cpu_io;
   c.gpu.splits = splits;
   c.gpu.warps = warps;
   c.gpu.unroll = unroll;
@@ -242,6 +246,7 @@ int cmd_bench_hybrid(const Args& args) {
   (void)same_lists;
   (void)base_pages;
   (void)cold_pool;
+  (void)pageable_cpu_io;
   (void)worker_spin_us;
   std::cerr << "hgca bench hybrid: this hgca was built without CUDA (HGCA_CUDA=OFF or no nvcc found), so it has no "
                "hybrid runner\n";

@@ -202,6 +202,22 @@ TEST(HybridStep, EveryPoolCopyGivesTheReferenceResult) {
     }
 }
 
+// The probe option moves the CPU phase's queries and result through pageable buffers: the same result.
+TEST(HybridStep, PageableCpuBuffersGiveTheReferenceResult) {
+  HGCA_REQUIRE_GPU();
+  for (const Selection sel : {Selection::random, Selection::topk}) {
+    HybridConfig c = small();
+    c.selection = sel;
+    c.cpu_fraction = 0.2;
+    c.pageable_cpu_io = true;
+    HybridStep step(c);
+    for (int i = 0; i < 2; ++i) {
+      step.run();
+      expect_matches(c, step, false);
+    }
+  }
+}
+
 TEST(HybridStep, ContextInsideTheWindowHasAnEmptyCpuSide) {
   HGCA_REQUIRE_GPU();
   HybridConfig c = small();

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Device run 15 (prepared 2026-12-06, not yet run): does a small CPU step find the cache?
+# Device run 15 (2026-12-06): does a small CPU step find the cache?
 # Run 13: the runner's small steps (64 rows per head) on pools that fit the cache ran at the uncached cost;
 # run 14: reading the pool first did not change that. Two probes, one machine:
-#   run15.sh 1: settle; the runner's worst small step (batch 4, 16 q / 4 KV heads, head_dim 64, 64 rows per
-#               head, 4 threads, kv_group) on a 32 MiB pool and on a 511 MiB one, 200 steps each (a long run's
-#               steady state), with and without --same-lists (the same rows every step: all cached); then
+#   run15.sh 1: the hybrid runner's GPU tests (the copies test and for_each_block refactor of 0b86041 and
+#               ac06fdd had not run on a GPU); settle; the runner's worst small step (batch 4, 16 q / 4 KV
+#               heads, head_dim 64, 64 rows per head, 4 threads, kv_group) on a 32 MiB pool and on a 511 MiB
+#               one, 200 steps each (a long run's
+#               steady state), with and without --same-lists (the same rows every step: all cached), and on
+#               32 MiB with spinning workers and with 4 KB pages, and on both with the CPU phase's queries and
+#               result in pageable buffers instead of pinned ones (--pageable-cpu-io); then
 #               calibrate A (the LLC sweep now has 64-row steps beside 256-row ones, 85f4c74)
 #   run15.sh 2: fit points (2 passes), holdout points (3 passes)
 # If the microbenchmark's 64-row LLC rows find the cache and the runner's 200-step runs do not, the runner's
@@ -25,16 +29,19 @@ step() {  # name, timeout, command...
   timeout "$t" "$@" > "$W/$name.txt" 2> "$W/$name.log"
   echo "$name: rc=$? in $(( $(date +%s) - s0 )) s" | tee -a "$S"
 }
-small() {  # name, context, window, extra options...
-  local name=$1 ctx=$2 win=$3; shift 3
+small() {  # name, context, window, worker spin (us), extra options...
+  local name=$1 ctx=$2 win=$3 spin=$4; shift 4
   step $name 60 $bin bench hybrid --batch 4 --q-heads 16 --kv-heads 4 --head-dim 64 --context $ctx --window $win \
-    --cpu-select 64 --threads 4 --cpu-task kv_group --worker-spin-us 0 --iters 200 --warmup 20 --json "$@"
+    --cpu-select 64 --threads 4 --cpu-task kv_group --worker-spin-us $spin --iters 200 --warmup 20 --json "$@"
   cat $W/$name.txt >> "$S"
 }
 case $1 in
-  1) sleep 45
-     small small-32MiB 16384 8192; small small-32MiB-same 16384 8192 --same-lists
-     small small-511MiB 131072 256; small small-511MiB-same 131072 256 --same-lists; pack
+  1) step hybrid-tests 60 .devbuild/bin/hgca_hybrid_tests; tail -3 $W/hybrid-tests.txt >> "$S"; pack
+     sleep 40
+     small small-32MiB 16384 8192 0; small small-32MiB-same 16384 8192 0 --same-lists
+     small small-511MiB 131072 256 0; small small-511MiB-same 131072 256 0 --same-lists
+     small small-32MiB-spin 16384 8192 200; small small-32MiB-base 16384 8192 0 --base-pages
+     small small-32MiB-pageable 16384 8192 0 --pageable-cpu-io; small small-511MiB-pageable 131072 256 0 --pageable-cpu-io; pack
      step calibrate-A 280 $bin calibrate --out $W/micro-A.yaml --base $base --passes 3
      grep -E "^cpu\." $W/calibrate-A.txt >> "$S"; pack ;;
   2) step fit 200 $bin validate measure --preset default --role fit --passes 2 --out $W/fit.csv; pack
