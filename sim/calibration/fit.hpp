@@ -68,7 +68,9 @@ struct FitOptions {
   // see how the plain roofline does on the same rows.
   std::vector<std::string> hold;
   // Keys held at their base values as `hgca calibrate` does by default (reported as such, not as --hold).
-  std::vector<std::string> held_by_default;
+  // cpu.llc_residency is held unless released: only an LLC sweep that reads one pool at several rates
+  // determines it, and a table without one would trade it against every other CPU term.
+  std::vector<std::string> held_by_default = {"cpu.llc_residency"};
   // Solve the CPU part from several starts and keep the lowest objective, a later start only when at least
   // 1 % lower than every earlier one (cpu_start_grid, docs/CALIBRATION.md): the CPU rows'
   // objective has several minima, and a per-row latency that does not bind at the start has no gradient.
@@ -91,11 +93,12 @@ struct FitStart {
 // default of 32 MiB).
 std::vector<FitStart> cpu_start_grid(double row_cost_s, double llc_bytes, bool row_cost_free, bool llc_free);
 
-// What `hgca calibrate` holds unless `--free KEY` releases it: cpu.flops_per_core. On a real machine's rows a
-// compute floor per row (the attention's FLOPs, proportional to head_dim) competes with the per-row latency
-// (cpu.row_cost) and the cache term for the same per-row costs, and a few percent of noise moved the fit
-// between those explanations: device runs 9 and 10, two calibrations of one machine each, predicted 28 % and
-// 17 % apart with it free and 12.5 % and 8.3 % apart with it held (docs/CALIBRATION.md).
+// What `hgca calibrate` holds unless `--free KEY` releases it: cpu.llc_residency (see
+// FitOptions::held_by_default) and cpu.flops_per_core. On a real machine's rows a compute floor per row (the
+// attention's FLOPs, proportional to head_dim) competes with the per-row latency (cpu.row_cost) and the cache
+// term for the same per-row costs, and a few percent of noise moved the fit between those explanations: device
+// runs 9 and 10, two calibrations of one machine each, predicted 28 % and 17 % apart with it free and 12.5 %
+// and 8.3 % apart with it held (docs/CALIBRATION.md).
 const std::vector<std::string>& held_by_default_keys();
 
 // Whether `key` names a parameter fit_profile can fit (as in ParameterResult::key), for checking --hold/--free.

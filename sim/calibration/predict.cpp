@@ -31,10 +31,13 @@ ModelShape kernel_shape(const Measurement& m) {
   return s;
 }
 
-// Runs a graph on a fresh machine built from `hw` and returns its makespan in seconds.
-double run_graph(const HardwareProfile& hw, StepGraph& g, int cpu_threads, CpuSchedule schedule = CpuSchedule::Dynamic) {
+// Runs a graph on a fresh machine built from `hw` and returns its makespan in seconds. `repeated`: the
+// microbenchmark ran it back to back (the attention rows), so its cache reuse period is its own length.
+double run_graph(const HardwareProfile& hw, StepGraph& g, int cpu_threads, CpuSchedule schedule = CpuSchedule::Dynamic,
+                 bool repeated = false) {
   Simulator sim;
   Machine machine(sim, hw, cpu_threads, schedule);
+  if (repeated) machine.set_reuse_period(steady_reuse_period(hw, cpu_threads, schedule, g));
   return to_seconds(machine.execute(g));
 }
 
@@ -95,7 +98,7 @@ double cpu_attention_seconds(const HardwareProfile& hw, const Measurement& m) {
     add_dense_attention_tasks(g, ctx, entries);
   else
     add_sparse_attention_tasks(g, ctx, /*layer=*/0, step, entries);
-  return run_graph(hw, g, m.threads);
+  return run_graph(hw, g, m.threads, CpuSchedule::Dynamic, /*repeated=*/true);
 }
 
 }  // namespace

@@ -191,6 +191,7 @@ int cmd_calibrate(const Args& args) {
       std::cerr << "\n";
       return 2;
     }
+  fit_options.held_by_default.clear();
   for (const std::string& key : by_default)
     if (std::find(release.begin(), release.end(), key) == release.end()) fit_options.held_by_default.push_back(key);
   fit_options.multi_start = !one_start;

@@ -74,11 +74,16 @@ struct CpuSpec {
   // (threads of that socket -> bandwidth); cores are split evenly over the sockets, and a task reads the
   // bandwidth of the socket its core is on. Empty: one domain with bandwidth_by_threads.
   std::vector<std::pair<int, double>> socket_bandwidth_by_threads;
-  // Shared last-level cache. The share llc_bytes / (the CPU-resident KV one step reads: every layer's, each read
-  // once per step), at most 1, of a step's attention reads comes from the cache, llc_bandwidth_factor times
-  // cheaper than from DRAM (sim/policy/cpu_attention_tasks.hpp, sim/hw/cpu_pool.hpp). 0 = no cache model.
+  // Shared last-level cache. A share of a step's attention reads comes from the cache, llc_bandwidth_factor
+  // times cheaper than from DRAM: without other traffic, llc_bytes / (the CPU-resident KV one step reads, every
+  // layer's), at most 1 (sim/hw/llc_residency.hpp, sim/hw/cpu_pool.hpp). llc_bytes 0 = no cache model.
   double llc_bytes = 0;
   double llc_bandwidth_factor = 1;
+  // How long a line stays in the cache after its last use when everything else on the host (other tenants, the
+  // runtime, this process's other data) turns the cache over: other traffic of llc_bytes / llc_residency per
+  // second. With it, how much of the KV stays cached also depends on how often a step comes back to each row
+  // (sim/hw/llc_residency.hpp). 0 = no other traffic, the cache serves only the KV: min(1, llc_bytes / ws).
+  double llc_residency_s = 0;
 };
 
 // The host thread that drives the GPU and the framework around it (PyTorch and Python threads in the

@@ -156,6 +156,9 @@ CpuSpec read_cpu(const MapReader& r) {
   cpu.llc_bandwidth_factor = r.real("llc_bandwidth_factor", 1.0);
   r.check(std::isfinite(cpu.llc_bandwidth_factor) && cpu.llc_bandwidth_factor > 0, "llc_bandwidth_factor",
           "must be a positive number, got " + format_number(cpu.llc_bandwidth_factor), "a factor such as 1.8");
+  cpu.llc_residency_s = r.duration("llc_residency", 0.0);
+  require_non_negative(r, "llc_residency", cpu.llc_residency_s, format_duration(cpu.llc_residency_s),
+                       "a duration such as '2 ms', or 0 for a cache that serves only the KV");
   return cpu;
 }
 
@@ -197,7 +200,7 @@ HardwareProfile read_hardware(const Node& doc, const std::string& path, const st
       r.child("pcie", {"h2d", "d2h", "duplex_bandwidth", "pageable_bandwidth", "copy_engines_per_direction"}));
   hw.cpu = read_cpu(r.child("cpu", {"name", "cores", "sockets", "memory", "bandwidth_by_threads", "flops_per_core",
                                     "task_overhead", "wakeup", "wakeup_stagger", "gather_efficiency", "row_cost", "select_key_cost",
-                                    "socket_bandwidth_by_threads", "llc_bytes", "llc_bandwidth_factor"}));
+                                    "socket_bandwidth_by_threads", "llc_bytes", "llc_bandwidth_factor", "llc_residency"}));
   hw.host = read_host(r.optional_child("host", {"framework_op", "framework_step", "sync", "after_cpu_max", "after_cpu_time",
                                                             "shares_cpu_core"}));
   return hw;

@@ -83,6 +83,7 @@ void emit_hardware(YAML::Emitter& out, const HardwareProfile& hw) {
   if (c.select_key_cost_s > 0) put(out, "select_key_cost", format_duration(c.select_key_cost_s));
   if (c.llc_bytes > 0) put(out, "llc_bytes", format_bytes(c.llc_bytes));
   if (c.llc_bandwidth_factor != 1) put(out, "llc_bandwidth_factor", format_number(c.llc_bandwidth_factor));
+  if (c.llc_residency_s > 0) put(out, "llc_residency", format_duration(c.llc_residency_s));
   if (!c.socket_bandwidth_by_threads.empty()) {
     out << YAML::Key << "socket_bandwidth_by_threads" << YAML::Value << YAML::Flow << YAML::BeginMap;
     for (const auto& [threads, bandwidth] : c.socket_bandwidth_by_threads)

@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "sim/hw/llc_residency.hpp"
+
 namespace hgca {
 
 namespace {
@@ -166,9 +168,19 @@ SimTime CpuPool::read_finish(const Domain& d, double target) {
   return d.service_at + std::min(duration_from_seconds(left / d.share), kHorizon);
 }
 
+double CpuPool::llc_hit(const CpuTask& t) const {
+  if (t.llc_working_set != memo_ws_ || t.llc_touched != memo_touched_ || reuse_period_s_ != memo_period_) {
+    memo_ws_ = t.llc_working_set;
+    memo_touched_ = t.llc_touched;
+    memo_period_ = reuse_period_s_;
+    memo_hit_ = llc_hit_share(spec_.llc_bytes, spec_.llc_residency_s, t.llc_working_set, t.llc_touched, reuse_period_s_);
+  }
+  return memo_hit_;
+}
+
 double CpuPool::llc_scale(const CpuTask& t) const {
-  if (!(spec_.llc_bytes > 0) || !(t.llc_hit > 0)) return 1.0;
-  const double hit = std::min(1.0, t.llc_hit);
+  if (!(spec_.llc_bytes > 0) || !(t.llc_working_set > 0)) return 1.0;
+  const double hit = llc_hit(t);
   return 1.0 - hit + hit / spec_.llc_bandwidth_factor;
 }
 

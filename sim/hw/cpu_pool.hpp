@@ -16,8 +16,10 @@
 // run at the profile's gather efficiency. Scheduling is `static` (task i of a batch goes to core i mod N) or
 // `dynamic` (one FIFO queue; an idle core takes the next task). Unequal tasks make stragglers visible.
 //
-// Last-level cache: a task's llc_hit (the share of its reads the cache serves, decided by the policy that builds
-// the tasks: cpu.llc_bytes / the step's CPU-resident working set, at most 1) makes its reads cost
+// Last-level cache: a task's hit share (the share of its reads the cache serves: llc_hit_share of
+// sim/hw/llc_residency.hpp, from the task's working set and touched share, which the policy that builds the
+// tasks decides, cpu.llc_bytes, cpu.llc_residency and the reuse period, the time from the previous step's
+// reads to this one's, which Machine sets: its previous graph's makespan) makes its reads cost
 // 1 - hit + hit / llc_bandwidth_factor of the same reads from DRAM, in bytes on the shared clock and in per-row
 // latency alike (a hit is a short miss). A reader with hit 1 takes part in the shared clock like any reader but
 // needs only bytes / factor of it: with k readers that are all resident each reads at factor x the DRAM share
@@ -60,6 +62,10 @@ class CpuPool : public EventTarget, public SharedCore {
   void bind(std::vector<Op>* ops, const std::vector<CpuTask>* tasks);
   void submit(OpId batch);
   void set_span_sink(TaskSpanSink* sink) { spans_ = sink; }
+  // Seconds from the previous step's reads of the CPU-resident KV to this step's (0 = unknown): how long other
+  // traffic had to evict it (sim/hw/llc_residency.hpp).
+  void set_reuse_period(double seconds) { reuse_period_s_ = seconds; }
+  double reuse_period() const { return reuse_period_s_; }
 
   int threads() const { return static_cast<int>(cores_.size()); }
   double core_seconds() const { return to_seconds(core_busy_); }
@@ -110,6 +116,7 @@ class CpuPool : public EventTarget, public SharedCore {
   static SimTime read_finish(const Domain& d, double target);
   // Cost of a task's reads relative to DRAM: 1 - hit + hit / llc_bandwidth_factor (1 without a cache model).
   double llc_scale(const CpuTask& t) const;
+  double llc_hit(const CpuTask& t) const;
   // The task's floor from the start of its read: max(compute, per-row latency), see the header.
   double floor_seconds(const CpuTask& t) const;
   bool host_blocks(int core) const { return core == host_core_ && (host_holds_ || host_waiting_); }
@@ -119,6 +126,9 @@ class CpuPool : public EventTarget, public SharedCore {
   Simulator& sim_;
   OpListener& listener_;
   CpuSpec spec_;
+  double reuse_period_s_ = 0;
+  // llc_hit's last answer: a step's tasks share their working set and touched share.
+  mutable double memo_ws_ = -1, memo_touched_ = -1, memo_period_ = -1, memo_hit_ = 0;
   CpuSchedule schedule_;
   std::vector<Op>* ops_ = nullptr;
   const std::vector<CpuTask>* tasks_ = nullptr;

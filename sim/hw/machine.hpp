@@ -31,7 +31,13 @@ class Machine : private OpListener, private TaskSpanSink {
 
   // Runs `graph` to completion from the current simulated time and returns its makespan.
   // Throws std::logic_error if the graph cannot complete (a dependency cycle or a lost op).
+  // The makespan becomes the next graph's cache reuse period: successive graphs are successive steps, each
+  // reading the CPU-resident KV the one before read (sim/hw/llc_residency.hpp).
   SimTime execute(StepGraph& graph);
+  // The reuse period the next graph's CPU tasks assume (seconds; 0 = unknown, the cache term's knee): for a
+  // first step, which has no previous one (see steady_reuse_period in sim/runner/simulate.hpp).
+  void set_reuse_period(double seconds) { cpu_.set_reuse_period(seconds); }
+  double reuse_period() const { return cpu_.reuse_period(); }
 
   void set_recorder(SpanRecorder* r) { recorder_ = r; }
 
@@ -63,5 +69,11 @@ class Machine : private OpListener, private TaskSpanSink {
   size_t done_ = 0;
   SpanRecorder* recorder_ = nullptr;
 };
+
+// The reuse period of a step run back to back with copies of itself (a steady decode loop): the fixed point of
+// period = makespan, from the knee (period 0) in `rounds` scratch executions on fresh machines; `graph` itself
+// is not run. 0 when the profile's cache term ignores the period (no cpu.llc_residency or no cache).
+double steady_reuse_period(const HardwareProfile& hw, int cpu_threads, CpuSchedule schedule, const StepGraph& graph,
+                           int rounds = 3);
 
 }  // namespace hgca

@@ -37,7 +37,10 @@ struct CpuTask {
   double flops = 0;         // floating-point work, bounds the task when it is compute-heavy
   double gather_rows = 0;   // scattered rows the gathered bytes come in: cpu.row_cost each (last: {b, g, f} inits)
   double select_keys = 0;   // keys a selection scores and ranks (summed over query heads): cpu.select_key_cost each
-  double llc_hit = 0;       // share of its reads the last-level cache serves (cpu.llc_bytes / the step's working set)
+  // The last-level cache (sim/hw/llc_residency.hpp): the CPU-resident KV of the whole step this task belongs
+  // to (every layer's), and the share of it one step reads; 0: no cache term for this task.
+  double llc_working_set = 0;
+  double llc_touched = 0;
 };
 
 struct Op {

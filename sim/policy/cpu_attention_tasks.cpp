@@ -74,8 +74,9 @@ bool barely_overlapping(const StrategyContext& ctx, int layer, int kv, double n)
   return distinct > 0 && listed < 1.5 * distinct;
 }
 
-void emit(StepGraph& g, CpuTask& acc, double llc_hit) {
-  acc.llc_hit = llc_hit;
+void emit(StepGraph& g, CpuTask& acc, const StepCacheUse& cache) {
+  acc.llc_working_set = cache.working_set;
+  acc.llc_touched = cache.touched;
   if (acc.bytes + acc.gather_bytes + acc.flops > 0) g.cpu_task(acc);
   acc = CpuTask{};
 }
@@ -89,11 +90,29 @@ double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_
   return static_cast<double>(m.layers) * tokens * m.kv_heads * ctx.costs.kv_bytes_per_token_head();
 }
 
-double step_llc_hit(const StrategyContext& ctx, const std::vector<int64_t>& entries) {
-  const double llc = ctx.exp.hardware.cpu.llc_bytes;
-  const double ws = step_cpu_working_set(ctx, entries);
-  if (!(llc > 0) || !(ws > 0)) return 0;
-  return std::min(1.0, llc / ws);
+StepCacheUse sparse_step_cache_use(const StrategyContext& ctx, int layer, int step, const std::vector<int64_t>& entries) {
+  const int group = ctx.costs.group_size();
+  const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
+  const bool key_scan = ctx.exp.system.selection_method != SelectionMethod::BlockSummary;  // else summaries
+  const double row = ctx.costs.kv_bytes_per_token_head();
+  double rows = 0, read = 0;
+  for (int64_t n_i : entries) {
+    const double n = static_cast<double>(n_i);
+    if (n <= 0) continue;
+    for (int kv = 0; kv < ctx.costs.shape().kv_heads; ++kv) {
+      rows += n;
+      double miss = 1;  // the share of rows no head of the group reads (independent draws across heads)
+      for (int h = kv * group; h < (kv + 1) * group; ++h) {
+        const double sel = shared_selection ? ctx.selection.group_entries(layer, kv, n) : ctx.selection.entries(layer, h, n);
+        const HeadWork w = sparse_head_work(ctx, layer, h, step, n, sel);
+        const double head_rows = key_scan && w.key_scan_bytes > 0 ? n : (w.stream_bytes + w.gather_bytes) / row;
+        miss *= 1.0 - std::min(n, head_rows) / n;
+        if (shared_selection) break;  // one list for the group
+      }
+      read += n * (1.0 - miss);
+    }
+  }
+  return {step_cpu_working_set(ctx, entries), rows > 0 ? read / rows : 0};
 }
 
 void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int layer, int step,
@@ -102,7 +121,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity task_gran = ctx.exp.system.cpu_task;
   const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
-  const double llc_hit = step_llc_hit(ctx, cpu_entries);
+  const StepCacheUse cache = sparse_step_cache_use(ctx, layer, step, cpu_entries);
   CpuTask acc;
   for (int64_t n_i : cpu_entries) {
     const double n = static_cast<double>(n_i);
@@ -131,11 +150,11 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
         }
         acc.flops += w.flops;
         group_read_charged = true;
-        if (gran == CpuTaskGranularity::Head) emit(g, acc, llc_hit);
+        if (gran == CpuTaskGranularity::Head) emit(g, acc, cache);
       }
-      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, llc_hit);
+      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, cache);
     }
-    if (task_gran == CpuTaskGranularity::Sequence) emit(g, acc, llc_hit);
+    if (task_gran == CpuTaskGranularity::Sequence) emit(g, acc, cache);
   }
 }
 
@@ -144,7 +163,7 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity gran = ctx.exp.system.cpu_task;
   const double row = ctx.costs.kv_bytes_per_token_head();
-  const double llc_hit = step_llc_hit(ctx, entries);
+  const StepCacheUse cache{step_cpu_working_set(ctx, entries), 1.0};  // every row, every step
   CpuTask acc;
   for (int64_t n_i : entries) {
     const double n = static_cast<double>(n_i);
@@ -154,11 +173,11 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
         // Per-head tasks each stream the whole KV head; grouped tasks read it once for all their heads.
         if (gran == CpuTaskGranularity::Head || h == 0) acc.bytes += n * row;
         acc.flops += 4.0 * n * m.head_dim;
-        if (gran == CpuTaskGranularity::Head) emit(g, acc, llc_hit);
+        if (gran == CpuTaskGranularity::Head) emit(g, acc, cache);
       }
-      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, llc_hit);
+      if (gran == CpuTaskGranularity::KvHead) emit(g, acc, cache);
     }
-    if (gran == CpuTaskGranularity::Sequence) emit(g, acc, llc_hit);
+    if (gran == CpuTaskGranularity::Sequence) emit(g, acc, cache);
   }
 }
 

@@ -11,15 +11,20 @@
 
 namespace hgca {
 
-// The last-level-cache rule for a step's attention tasks: the CPU-resident KV the step reads is every layer's
-// pool (each layer attends its own KV once per step), so the working set is layers x the K and V rows of all
-// `entries` (every KV head; one layer for a one-layer model such as an attention_only study). The share of the
-// reads the cache serves is cpu.llc_bytes / that working set, at most 1 (0 without cpu.llc_bytes): rows drawn
-// anywhere in a set that the cache holds a part of hit with that probability when the cache keeps what earlier
-// steps read (a steady decode loop). cpu.llc_bytes is then the cache the KV effectively gets, which other data
-// and other tenants make smaller than the datasheet's; `hgca validate fit` fits it.
+// What a step's attention tasks tell the last-level-cache model (sim/hw/llc_residency.hpp, applied by the CPU
+// pool with the step's reuse period). The working set is the CPU-resident KV the step reads: every layer's
+// pool (each layer attends its own KV once per step), layers x the K and V rows of all `entries` (every KV head;
+// one layer for a one-layer model such as an attention_only study). `touched` is the share of those rows one
+// step reads: the union of a KV group's selected rows (independent draws for per-head lists, as
+// barely_overlapping estimates them; the shared list; every row for a step that scans keys), averaged over
+// (sequence, KV head) by rows; 1 for dense attention. cpu.llc_bytes, the cache the KV effectively gets (other
+// data and other tenants make it smaller than the datasheet's), and cpu.llc_residency are fitted.
+struct StepCacheUse {
+  double working_set = 0;  // bytes
+  double touched = 0;      // 0..1
+};
 double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_t>& entries);
-double step_llc_hit(const StrategyContext& ctx, const std::vector<int64_t>& entries);
+StepCacheUse sparse_step_cache_use(const StrategyContext& ctx, int layer, int step, const std::vector<int64_t>& entries);
 
 // Sparse attention (with its selection work) of one layer for every sequence, appended as tasks to the
 // cpu_batch most recently added to `g`. cpu_entries[i]: CPU-resident entries of sequence i.

@@ -177,6 +177,9 @@ RunResult simulate(const Experiment& exp, const SimulateOptions& opts) {
     recorder.step = static_cast<int>(s);
     graph.clear();
     strategy->build_decode_step(step, graph);
+    // A first step with nothing before it (no prefill simulated) reuses the KV as a steady loop would.
+    if (opts.steady_reuse || (s == 0 && !(machine.reuse_period() > 0)))
+      machine.set_reuse_period(steady_reuse_period(exp.hardware, worker_threads(exp), exp.system.cpu_schedule, graph));
     const double latency = to_seconds(machine.execute(graph));
     r.step_latency_s.push_back(latency);
     r.decode_s += latency;

@@ -10,6 +10,10 @@ namespace hgca {
 struct SimulateOptions {
   int timeline_steps = 0;        // record a timeline of the first N decode steps (0 = none)
   bool timeline_prefill = false; // also record the prefill
+  // The cache reuse period of every decode step (sim/hw/llc_residency.hpp): false, the previous step's
+  // makespan (a first step with no prefill before it: its own, as in a steady loop); true, each step's own, as
+  // if it were repeated back to back: a runner that times one configuration over and over (hgca validate).
+  bool steady_reuse = false;
 };
 
 // Never throws for an infeasible configuration (that is a result); throws std::runtime_error for inputs

@@ -133,6 +133,7 @@ std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, con
       try {
         SimulateOptions so;
         so.timeline_steps = phases ? kComparedStep + 1 : 0;
+        so.steady_reuse = true;  // the runner repeats the compared step: each step comes back after its own length
         const RunResult r = simulate(exps[i], so);
         o.feasible = r.feasible;
         if (!r.feasible || r.step_latency_s.size() <= static_cast<std::size_t>(kComparedStep)) {

@@ -39,7 +39,7 @@ struct FitParam {
 };
 
 // Every parameter `validate fit` knows, in the order they are listed: host.framework_op, host.framework_step,
-// host.sync, host.after_cpu_max, host.after_cpu_time, cpu.llc_bytes, cpu.llc_bandwidth_factor, cpu.gather_efficiency, cpu.row_cost, cpu.task_overhead, cpu.wakeup, cpu.wakeup_stagger,
+// host.sync, host.after_cpu_max, host.after_cpu_time, cpu.llc_bytes, cpu.llc_bandwidth_factor, cpu.llc_residency, cpu.gather_efficiency, cpu.row_cost, cpu.task_overhead, cpu.wakeup, cpu.wakeup_stagger,
 // pcie.d2h.latency, pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, gpu.kernel_launch.
 const std::vector<FitParam>& fittable_params();
 std::string fittable_param_names();  // "host.framework_op, host.framework_step, ...": for help and errors

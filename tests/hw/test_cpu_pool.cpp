@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "sim/hw/llc_residency.hpp"
 #include "sim/hw/machine.hpp"
 #include "tests/support/fixtures.hpp"
 
@@ -27,12 +28,19 @@ struct Rig {
     g.cpu_batch(0, "batch", 0);
     for (const CpuTask& t : ts) g.cpu_task(t);
   }
-  // A last-level cache the tasks' llc_hit shares are read from, `factor` times cheaper than DRAM.
+  // A last-level cache of 300 MB, `factor` times cheaper than DRAM, and no other traffic: a task marked with
+  // hit(t, h) then finds the share h of its reads there (the knee, llc_bytes / working set).
   void cache(double factor) {
     hw.cpu.llc_bytes = 300e6;
     hw.cpu.llc_bandwidth_factor = factor;
   }
 };
+
+CpuTask hit(CpuTask t, double share) {
+  t.llc_working_set = 300e6 / share;
+  t.llc_touched = 1;
+  return t;
+}
 
 TEST(CpuBandwidth, InterpolatesAndSaturates) {
   CpuSpec s;
@@ -68,9 +76,7 @@ TEST(CpuPool, CacheResidentReadRunsLlcFactorTimesFaster) {
   Rig r;
   r.cache(4);
   r.hw.cpu.gather_efficiency = 0.5;
-  CpuTask t{1e9, 0.5e9, 0};
-  t.llc_hit = 1;
-  r.tasks({t});
+  r.tasks({hit(CpuTask{1e9, 0.5e9, 0}, 1)});
   // (1 GB + 0.5 GB / 0.5) / 4 = 0.5 GB of DRAM-equivalent reads at 10 GB/s.
   EXPECT_NEAR(r.run(4), 0.05, 1e-11);
 }
@@ -79,9 +85,7 @@ TEST(CpuPool, CacheResidentReaderHoldsItsShareForLessTime) {
   Rig r;
   r.hw.cpu.bandwidth_by_threads = {{1, 10e9}, {2, 16e9}};
   r.cache(4);
-  CpuTask cached{2e9, 0, 0};
-  cached.llc_hit = 1;
-  r.tasks({cached, CpuTask{1e9, 0, 0}});
+  r.tasks({hit(CpuTask{2e9, 0, 0}, 1), CpuTask{1e9, 0, 0}});
   // Both read at 8 GB/s of the shared clock: the cached task's 2 GB count 0.5 GB and end at 0.0625 s, then the
   // DRAM task's last 0.5 GB alone at 10 GB/s.
   EXPECT_NEAR(r.run(2), 0.0625 + 0.05, 1e-11);
@@ -90,9 +94,7 @@ TEST(CpuPool, CacheResidentReaderHoldsItsShareForLessTime) {
 TEST(CpuPool, PartialHitsCostTheirShareOfCacheAndDram) {
   Rig r;
   r.cache(4);
-  CpuTask t{1e9, 0, 0};
-  t.llc_hit = 0.5;
-  r.tasks({t});
+  r.tasks({hit(CpuTask{1e9, 0, 0}, 0.5)});
   // Half the bytes from DRAM (0.5 GB), half from the cache (0.5 GB / 4): 0.625 GB at 10 GB/s.
   EXPECT_NEAR(r.run(4), 0.0625, 1e-11);
 }
@@ -115,9 +117,7 @@ TEST(CpuPool, RowLatencyBindsAloneAndOverlapsTheSharedBandwidth) {
   Rig cached;
   cached.hw.cpu.row_cost_s = 1e-6;
   cached.cache(4);
-  CpuTask c{0, 1e8, 0, 1e5};
-  c.llc_hit = 1;
-  cached.tasks({c});
+  cached.tasks({hit(CpuTask{0, 1e8, 0, 1e5}, 1)});
   EXPECT_NEAR(cached.run(4), 0.025, 1e-9);  // a hit is a short miss: the row latency / 4 as well
 }
 
@@ -143,10 +143,32 @@ TEST(CpuPool, NoCacheModelIgnoresTheResidentMark) {
   Rig r;
   r.hw.cpu.llc_bytes = 0;
   r.hw.cpu.llc_bandwidth_factor = 4;
-  CpuTask t{1e9, 0, 0};
-  t.llc_hit = 1;
-  r.tasks({t});
+  r.tasks({hit(CpuTask{1e9, 0, 0}, 1)});
   EXPECT_NEAR(r.run(4), 0.1, 1e-11);
+}
+
+// With other traffic, what a task finds in the cache depends on the reuse period the pool is given (Machine
+// sets it to the previous step's makespan): llc_hit_share of the task's working set and touched share.
+TEST(CpuPool, OtherTrafficMakesTheHitShareDependOnTheReusePeriod) {
+  for (const double period : {0.0, 20e-3, 200e-3}) {
+    Rig r;
+    r.cache(4);
+    r.hw.cpu.llc_residency_s = 30e-3;  // other traffic: 10 GB/s
+    CpuTask t{1e9, 0, 0};
+    t.llc_working_set = 100e6;  // a third of the cache
+    t.llc_touched = 0.1;
+    r.tasks({t});
+    Machine m(r.sim, r.hw, 4, CpuSchedule::Dynamic);
+    m.set_reuse_period(period);
+    const double h = llc_hit_share(300e6, 30e-3, 100e6, 0.1, period);
+    if (period == 0) {
+      EXPECT_DOUBLE_EQ(h, 1.0);  // unknown: the knee
+    } else if (period == 200e-3) {
+      EXPECT_LT(h, 0.5);
+    }
+    EXPECT_NEAR(to_seconds(m.execute(r.g)), 0.1 * (1 - h + h / 4), 1e-9) << period;
+    EXPECT_NEAR(m.reuse_period(), 0.1 * (1 - h + h / 4), 1e-9);  // the next step's period: this one's makespan
+  }
 }
 
 TEST(CpuPool, StaticPartitionShowsStragglersDynamicQueueBalances) {

@@ -11,6 +11,7 @@
 #               result in pageable buffers instead of pinned ones (--pageable-cpu-io); then
 #               calibrate A (the LLC sweep now has 64-row steps beside 256-row ones, 85f4c74)
 #   run15.sh 2: fit points (2 passes), holdout points (3 passes)
+#   run15.sh p: the GPU tests and four of call 1's probes alone (~2 min), for a short lease
 # If the microbenchmark's 64-row LLC rows find the cache and the runner's 200-step runs do not, the runner's
 # surroundings lose it; if neither does, the model's cache term needs the step's size. Offline:
 # analysis.validation_residuals on the predictions, VALIDATION.md "Run 13" and "Run 14" for the method.
@@ -44,6 +45,9 @@ case $1 in
      small small-32MiB-pageable 16384 8192 0 --pageable-cpu-io; small small-511MiB-pageable 131072 256 0 --pageable-cpu-io; pack
      step calibrate-A 280 $bin calibrate --out $W/micro-A.yaml --base $base --passes 3
      grep -E "^cpu\." $W/calibrate-A.txt >> "$S"; pack ;;
+  p) step hybrid-tests 60 .devbuild/bin/hgca_hybrid_tests; tail -3 $W/hybrid-tests.txt >> "$S"
+     small small-32MiB 16384 8192 0; small small-511MiB 131072 256 0
+     small small-32MiB-same 16384 8192 0 --same-lists; small small-32MiB-pageable 16384 8192 0 --pageable-cpu-io; pack ;;
   2) step fit 200 $bin validate measure --preset default --role fit --passes 2 --out $W/fit.csv; pack
      step holdout 150 $bin validate measure --preset default --role holdout --passes 3 --out $W/holdout.csv; pack ;;
 esac

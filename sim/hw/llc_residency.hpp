@@ -1,0 +1,42 @@
+// How much of a step's CPU-resident KV the shared last-level cache still holds when the next step reads it.
+//
+// The cache is taken as LRU and described by the characteristic-time (Che) approximation: a line stays
+// resident for a time T after its last use, where T is set by how fast everything that uses the cache pushes
+// new lines in; a line re-read at rate l is found with probability 1 - exp(-l T). Per period (one decode step,
+// the time from one read of a pool to the next) a step reads the share `touched` of its working set `ws`
+// (random lines, drawn afresh each step), and everything else on the host inserts cache / residency bytes per
+// second: `residency` is how long a line would stay if only that other traffic used the cache. With
+// x = T / period, T solves
+//
+//     ws (1 - exp(-r x)) + (cache / residency) period x = cache,    hit = 1 - exp(-r x),   r = -ln(1 - touched)
+//
+// (a line read with probability `touched` per period is read within x periods with probability
+// 1 - (1 - touched)^x = 1 - exp(-r x); r is about `touched` for small shares).
+//
+// Without other traffic (residency 0) this is the knee min(1, cache / ws) whatever `touched` is: a cache that
+// serves only this job keeps as much of the pool as fits. With it the hit share also depends on how often a
+// line comes back: a small step (a few % of the pool) with a long period re-reads each line so rarely that
+// other data evicts it in between, even from a pool far smaller than the cache. Device run 13's small steps on
+// 15-63 MiB pools found 13-55 % of their rows in the cache while steps touching 20-35 % of the same pools found
+// nearly all (docs/VALIDATION.md, "Small steps and the cache"). Where other traffic dominates (ws small
+// against the cache), the hit share depends on the cache's size only through `residency`, which is why the
+// rule is written with it rather than with the traffic's rate: two hosts' fits agreed on it (2.2 and 2.3 ms)
+// and not on the size.
+//
+// The rule treats a step's reads as spread over its period. Where one period brings in more than the cache
+// holds (ws x touched + other traffic x period > cache: large steps on pools larger than the cache) a line
+// rarely outlives a period, and an LRU cache then keeps fewer of the step's rows than the rule says (a
+// simulated LRU of 2000 lines reading half of 6000 each period: 13 % against the rule's and the knee's 33 %);
+// the microbenchmarks' pools of 0.5-2 GiB, which the fit sees, follow the knee more closely than LRU does.
+#pragma once
+
+namespace hgca {
+
+// The share of a step's reads the cache serves (0..1). cache: bytes of cache the KV can use (cpu.llc_bytes);
+// residency: seconds a line stays with only other traffic (cpu.llc_residency; 0 = no other traffic); ws: the
+// step's CPU-resident working set in bytes; touched: share of ws one step reads (0..1); period: seconds from
+// one step's read of the pool to the next (0 = unknown: the knee, as without other traffic). 0 when cache, ws
+// or touched is not positive.
+double llc_hit_share(double cache, double residency, double ws, double touched, double period);
+
+}  // namespace hgca
