@@ -9,7 +9,7 @@
 #               steady state), with and without --same-lists (the same rows every step: all cached), and on
 #               32 MiB with spinning workers and with 4 KB pages, and on both with the CPU phase's queries and
 #               result in pageable buffers instead of pinned ones (--pageable-cpu-io); then
-#               calibrate A (the LLC sweep now has 64-row steps beside 256-row ones, 85f4c74)
+#               calibrate A with the cache residency free (the LLC sweep has 64-row steps beside 256-row ones)
 #   run15.sh 2: fit points (2 passes), holdout points (3 passes)
 #   run15.sh p: the GPU tests and four of call 1's probes alone (~2 min), for a short lease
 # If the microbenchmark's 64-row LLC rows find the cache and the runner's 200-step runs do not, the runner's
@@ -43,7 +43,7 @@ case $1 in
      small small-511MiB 131072 256 0; small small-511MiB-same 131072 256 0 --same-lists
      small small-32MiB-spin 16384 8192 200; small small-32MiB-base 16384 8192 0 --base-pages
      small small-32MiB-pageable 16384 8192 0 --pageable-cpu-io; small small-511MiB-pageable 131072 256 0 --pageable-cpu-io; pack
-     step calibrate-A 280 $bin calibrate --out $W/micro-A.yaml --base $base --passes 3
+     step calibrate-A 280 $bin calibrate --out $W/micro-A.yaml --base $base --passes 3 --free cpu.llc_residency
      grep -E "^cpu\." $W/calibrate-A.txt >> "$S"; pack ;;
   p) step hybrid-tests 60 .devbuild/bin/hgca_hybrid_tests; tail -3 $W/hybrid-tests.txt >> "$S"
      small small-32MiB 16384 8192 0; small small-511MiB 131072 256 0
