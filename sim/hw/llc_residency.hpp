@@ -28,6 +28,13 @@
 // rarely outlives a period, and an LRU cache then keeps fewer of the step's rows than the rule says (a
 // simulated LRU of 2000 lines reading half of 6000 each period: 13 % against the rule's and the knee's 33 %);
 // the microbenchmarks' pools of 0.5-2 GiB, which the fit sees, follow the knee more closely than LRU does.
+//
+// Known limits of what the callers feed it (review of 2026-12-06, to fix with a refit of runs 13-14): a step
+// that scans keys is counted as touching every row although it reads only the K half of the unselected ones
+// (sparse_step_cache_use), which overstates its hits; ReuseLast's reuse steps are treated as fresh draws (right
+// for the runner's random lists, which they stand in for, wrong for ReuseLast as a serving policy, whose rows
+// are the previous step's); and steady_reuse_period stops after 3 rounds, short of the fixed point where the
+// cache speeds a step up a lot.
 #pragma once
 
 namespace hgca {

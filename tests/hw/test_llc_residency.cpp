@@ -22,10 +22,12 @@ TEST(LlcResidency, WithoutOtherTrafficIsTheKnee) {
     }
 }
 
-TEST(LlcResidency, NothingWithoutACacheAWorkingSetOrReads) {
+TEST(LlcResidency, NothingWithoutACacheAWorkingSetOrReadsUnderOtherTraffic) {
   EXPECT_EQ(llc_hit_share(0, 2e-3, 1e6, 0.5, 1e-3), 0);
   EXPECT_EQ(llc_hit_share(100e6, 2e-3, 0, 0.5, 1e-3), 0);
   EXPECT_EQ(llc_hit_share(100e6, 2e-3, 1e6, 0, 1e-3), 0);
+  // Without other traffic a step that reads none of the set still gets the knee (the old rule exactly).
+  EXPECT_DOUBLE_EQ(llc_hit_share(100e6, 0, 400e6, 0, 1e-3), 0.25);
 }
 
 // Other traffic evicts the rows a step reads rarely: fewer hits for a smaller touched share and for a longer
