@@ -179,12 +179,13 @@ std::vector<Measurement> with_given_rows(std::vector<Measurement> rows) {
 }
 
 // The LLC sweep of the microbenchmarks (kernels/microbench bench_llc): the same given-list step over pools of
-// 16 MiB to 2 GiB (tokens of 16 KiB: batch 4 x 8 KV heads x 512 B), on 4 and 16 threads.
-std::vector<Measurement> llc_sweep_rows() {
+// 16 MiB to 2 GiB (tokens of 16 KiB: batch 4 x 8 KV heads x 512 B), on 4 and 16 threads, `selected` rows per
+// query head.
+std::vector<Measurement> llc_sweep_rows(int64_t selected = 256) {
   std::vector<Measurement> rows;
   for (int64_t mib : {16, 32, 64, 128, 256, 512, 1024, 2048})
     for (int threads : {4, 16}) {
-      Measurement m = given(4, 32, 8, 128, threads, 256, CpuTaskGranularity::KvHead);
+      Measurement m = given(4, 32, 8, 128, threads, selected, CpuTaskGranularity::KvHead);
       m.kv_len = mib * 64;
       rows.push_back(m);
     }
@@ -368,13 +369,9 @@ TEST(Fit, AFewOutlyingRowsDoNotMoveTheFit) {
 // four rates (two step sizes, two thread counts). With half the 64-row pools the residency came back right
 // (2.03 ms of 2) but not determined.
 std::vector<Measurement> llc_sweep_two_step_sizes() {
-  std::vector<Measurement> rows = llc_sweep_rows();
-  for (int64_t mib : {16, 32, 64, 128, 256, 512, 1024, 2048})
-    for (int threads : {4, 16}) {
-      Measurement m = given(4, 32, 8, 128, threads, 64, CpuTaskGranularity::KvHead);
-      m.kv_len = mib * 64;
-      rows.push_back(m);
-    }
+  std::vector<Measurement> rows = llc_sweep_rows(256);
+  const std::vector<Measurement> small = llc_sweep_rows(64);
+  rows.insert(rows.end(), small.begin(), small.end());
   return rows;
 }
 
@@ -612,8 +609,8 @@ TEST(Fit, EveryParameterDeterminedMeansCalibrated) {
   scan_alone.selected = 0;
   rows.push_back(scan_alone);
   // The sweep's 64-row half last, so that every earlier row keeps its noise draw.
-  const std::vector<Measurement> sweep = llc_sweep_two_step_sizes();
-  rows.insert(rows.end(), sweep.begin() + static_cast<std::ptrdiff_t>(llc_sweep_rows().size()), sweep.end());
+  const std::vector<Measurement> small = llc_sweep_rows(64);
+  rows.insert(rows.end(), small.begin(), small.end());
   FitOptions options;
   options.held_by_default.clear();  // every parameter free, cpu.llc_residency too
   const FitResult fit = fit_profile(base(), timed(rows, t), options);
