@@ -74,17 +74,14 @@ double cpu_attention_seconds(const HardwareProfile& hw, const Measurement& m) {
   exp.system.summary_block = m.block;
   exp.system.selection.source = SelectionSource::TopK;
   exp.system.selection.top_k = m.selected;
-  // Lists given in advance cost what a reuse-last step that reuses costs: the attention over each query
-  // head's own rows and no selection work (the same settings `hgca validate` predicts the runner with).
-  int step = 0;
+  // Lists given in advance: the attention over each query head's own rows and no selection work (the settings
+  // `hgca validate` predicts the runner with).
   switch (m.method) {
     case CpuAttentionMethod::KeyScan: exp.system.selection_method = SelectionMethod::KeyScan; break;
     case CpuAttentionMethod::BlockSummary: exp.system.selection_method = SelectionMethod::BlockSummary; break;
     case CpuAttentionMethod::Given:
-      exp.system.selection_method = SelectionMethod::ReuseLast;
-      exp.system.reselect_interval = 2;
+      exp.system.selection_method = SelectionMethod::Given;
       exp.system.selection.granularity = SelectionGranularity::QueryHead;
-      step = 1;
       break;
     case CpuAttentionMethod::Dense: break;
   }
@@ -97,7 +94,7 @@ double cpu_attention_seconds(const HardwareProfile& hw, const Measurement& m) {
   if (m.method == CpuAttentionMethod::Dense)
     add_dense_attention_tasks(g, ctx, entries);
   else
-    add_sparse_attention_tasks(g, ctx, /*layer=*/0, step, entries);
+    add_sparse_attention_tasks(g, ctx, /*layer=*/0, /*step=*/0, entries);
   return run_graph(hw, g, m.threads, CpuSchedule::Dynamic, /*repeated=*/true);
 }
 

@@ -201,6 +201,8 @@ enum class SelectionMethod {
   KeyScan,       // score every CPU-resident key of the head (reads all keys), then attend to the selection
   BlockSummary,  // score per-block summaries (Quest-like), then read the selected blocks
   ReuseLast,     // reuse the selection of an earlier step; rescan every `reselect_interval` steps
+  Given,         // lists come from outside the step at no cost, drawn afresh each step (an oracle; what the
+                 // hybrid runner and the calibration's given-list rows time with lists drawn outside the timing)
 };
 
 enum class CpuSchedule {

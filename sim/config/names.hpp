@@ -27,10 +27,11 @@ inline constexpr std::array<std::pair<SelectionGranularity, std::string_view>, 2
     {SelectionGranularity::QueryHead, "query-head"},
     {SelectionGranularity::KvHead, "kv-head"},
 }};
-inline constexpr std::array<std::pair<SelectionMethod, std::string_view>, 3> kSelectionMethodNames = {{
+inline constexpr std::array<std::pair<SelectionMethod, std::string_view>, 4> kSelectionMethodNames = {{
     {SelectionMethod::KeyScan, "key-scan"},
     {SelectionMethod::BlockSummary, "block-summary"},
     {SelectionMethod::ReuseLast, "reuse-last"},
+    {SelectionMethod::Given, "given"},
 }};
 inline constexpr std::array<std::pair<CpuSchedule, std::string_view>, 2> kCpuScheduleNames = {{
     {CpuSchedule::Static, "static"},

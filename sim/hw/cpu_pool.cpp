@@ -169,17 +169,16 @@ SimTime CpuPool::read_finish(const Domain& d, double target) {
 }
 
 double CpuPool::llc_hit(const CpuTask& t) const {
-  if (t.llc_working_set != memo_ws_ || t.llc_touched != memo_touched_ || reuse_period_s_ != memo_period_) {
-    memo_ws_ = t.llc_working_set;
-    memo_touched_ = t.llc_touched;
+  if (!(t.llc == memo_reads_) || reuse_period_s_ != memo_period_) {
+    memo_reads_ = t.llc;
     memo_period_ = reuse_period_s_;
-    memo_hit_ = llc_hit_share(spec_.llc_bytes, spec_.llc_residency_s, t.llc_working_set, t.llc_touched, reuse_period_s_);
+    memo_hit_ = llc_hit_share(spec_.llc_bytes, spec_.llc_residency_s, t.llc, reuse_period_s_);
   }
   return memo_hit_;
 }
 
 double CpuPool::llc_scale(const CpuTask& t) const {
-  if (!(spec_.llc_bytes > 0) || !(t.llc_working_set > 0)) return 1.0;
+  if (!(spec_.llc_bytes > 0) || !(t.llc.working_set > 0)) return 1.0;
   const double hit = llc_hit(t);
   return 1.0 - hit + hit / spec_.llc_bandwidth_factor;
 }

@@ -17,8 +17,8 @@
 // `dynamic` (one FIFO queue; an idle core takes the next task). Unequal tasks make stragglers visible.
 //
 // Last-level cache: a task's hit share (the share of its reads the cache serves: llc_hit_share of
-// sim/hw/llc_residency.hpp, from the task's working set and touched share, which the policy that builds the
-// tasks decides, cpu.llc_bytes, cpu.llc_residency and the reuse period, the time from the previous step's
+// sim/hw/llc_residency.hpp, from the task's working set and how its step reads it, which the policy that builds
+// the tasks decides, cpu.llc_bytes, cpu.llc_residency and the reuse period, the time from the previous step's
 // reads to this one's, which Machine sets: its previous graph's makespan) makes its reads cost
 // 1 - hit + hit / llc_bandwidth_factor of the same reads from DRAM, in bytes on the shared clock and in per-row
 // latency alike (a hit is a short miss). A reader with hit 1 takes part in the shared clock like any reader but
@@ -128,7 +128,8 @@ class CpuPool : public EventTarget, public SharedCore {
   CpuSpec spec_;
   double reuse_period_s_ = 0;
   // llc_hit's last answer: a step's tasks share their working set and touched share.
-  mutable double memo_ws_ = -1, memo_touched_ = -1, memo_period_ = -1, memo_hit_ = 0;
+  mutable LlcReads memo_reads_{-1, {}};
+  mutable double memo_period_ = -1, memo_hit_ = 0;
   CpuSchedule schedule_;
   std::vector<Op>* ops_ = nullptr;
   const std::vector<CpuTask>* tasks_ = nullptr;

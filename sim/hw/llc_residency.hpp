@@ -29,21 +29,43 @@
 // simulated LRU of 2000 lines reading half of 6000 each period: 13 % against the rule's and the knee's 33 %);
 // the microbenchmarks' pools of 0.5-2 GiB, which the fit sees, follow the knee more closely than LRU does.
 //
-// Known limits of what the callers feed it (review of 2026-12-06, to fix with a refit of runs 13-14): a step
-// that scans keys is counted as touching every row although it reads only the K half of the unselected ones
-// (sparse_step_cache_use), which overstates its hits; ReuseLast's reuse steps are treated as fresh draws (right
-// for the runner's random lists, which they stand in for, wrong for ReuseLast as a serving policy, whose rows
-// are the previous step's); and steady_reuse_period stops after 3 rounds, short of the fixed point where the
-// cache speeds a step up a lot.
+// A step's reads are described as up to three kinds of line that come back at different rates (LlcReads): the
+// keys a scan reads every step beside the values of the rows it picks, the rows a reuse-last step read the step
+// before, the rows a step draws afresh. Each kind k, a share s_k of the working set read with probability p_k
+// per period, holds ws s_k (1 - exp(-r_k x)) of the cache; the hit share of a step is that of the lines it
+// reads, weighted by how much of each kind it reads. One kind read at `touched` per period (LlcReads::drawn)
+// is the equation above.
 #pragma once
+
+#include <array>
 
 namespace hgca {
 
+// Lines of a step's working set that come back at the same rate.
+struct LlcLines {
+  double share = 0;       // of the working set's bytes (0..1)
+  double per_period = 0;  // chance a line of this kind is read in a period (0..1; 1: every step)
+  double read_now = 0;    // share of this kind the step itself reads (0..1): weighs its hit share
+  bool operator==(const LlcLines&) const = default;
+};
+
+// How a step uses its CPU-resident working set. Shares of the kinds sum to at most 1; lines in none are never
+// read again (other traffic has them out). Built by the policy (sparse_step_cache_use,
+// sim/policy/cpu_attention_tasks.hpp), carried by every CPU task of the step.
+struct LlcReads {
+  double working_set = 0;  // bytes; 0: no cache term
+  std::array<LlcLines, 3> lines{};
+  bool operator==(const LlcReads&) const = default;
+
+  // Each step reads the share `touched` of the set, drawn afresh (random lists; dense attention with 1).
+  static LlcReads drawn(double working_set, double touched) { return {working_set, {{{1.0, touched, touched}}}}; }
+};
+
 // The share of a step's reads the cache serves (0..1). cache: bytes of cache the KV can use (cpu.llc_bytes);
-// residency: seconds a line stays with only other traffic (cpu.llc_residency; 0 = no other traffic); ws: the
-// step's CPU-resident working set in bytes; touched: share of ws one step reads (0..1); period: seconds from
-// one step's read of the pool to the next (0 = unknown: the knee, as without other traffic). 0 when cache, ws
-// or touched is not positive.
-double llc_hit_share(double cache, double residency, double ws, double touched, double period);
+// residency: seconds a line stays with only other traffic (cpu.llc_residency; 0 = no other traffic); reads: the
+// step's working set and how it reads it; period: seconds from one step's read of the pool to the next (0 =
+// unknown: the knee, as without other traffic). 0 when cache or the working set is not positive; with other
+// traffic, 0 when the step reads nothing.
+double llc_hit_share(double cache, double residency, const LlcReads& reads, double period);
 
 }  // namespace hgca

@@ -1,5 +1,8 @@
 #include "sim/hw/machine.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -89,17 +92,27 @@ void Machine::task_span(int core, OpId op, SimTime start, SimTime end) {
 }
 
 double steady_reuse_period(const HardwareProfile& hw, int cpu_threads, CpuSchedule schedule, const StepGraph& graph,
-                           int rounds) {
+                           double tolerance, int max_rounds) {
   if (!(hw.cpu.llc_bytes > 0) || !(hw.cpu.llc_residency_s > 0)) return 0;
-  // A longer period leaves less cached and makes the step longer, but by less than the period grew (the cache
-  // speeds up only the CPU reads): the iteration approaches the fixed point from below.
-  double period = 0;
-  for (int i = 0; i < rounds; ++i) {
+  auto makespan = [&](double period) {  // one scratch execution on a fresh machine
     Simulator sim;
     Machine m(sim, hw, cpu_threads, schedule);
     m.set_reuse_period(period);
     StepGraph g = graph;
-    period = to_seconds(m.execute(g));
+    return to_seconds(m.execute(g));
+  };
+  // The fixed point of period = makespan(period), by iteration from the knee (period 0). A longer period leaves
+  // less cached and makes the step longer: the iterates rise to the smallest fixed point, the steady state a
+  // loop reaches from a warm cache.
+  // Iterates converge at the rate d makespan / d period, typically a few tenths. (A bracketing root finder was
+  // tried: on profiles a fit passes through, the makespan can cross the period more than once, and it landed
+  // on different crossings as the fit moved the profile.)
+  double period = 0;
+  for (int i = 0; i < max_rounds; ++i) {
+    const double next = makespan(period);
+    const bool converged = std::abs(next - period) <= tolerance * next;
+    period = next;
+    if (converged) break;
   }
   return period;
 }

@@ -71,9 +71,11 @@ class Machine : private OpListener, private TaskSpanSink {
 };
 
 // The reuse period of a step run back to back with copies of itself (a steady decode loop): the fixed point of
-// period = makespan, from the knee (period 0) in `rounds` scratch executions on fresh machines; `graph` itself
-// is not run. 0 when the profile's cache term ignores the period (no cpu.llc_residency or no cache).
+// period = makespan, iterated from the knee (period 0) in scratch executions on fresh machines until a round
+// changes it by at most `tolerance` of itself (or `max_rounds` rounds); `graph` itself is not run. The
+// tolerance is tight so that the period is a smooth function of the profile (a fit differentiates predictions
+// numerically). 0 when the profile's cache term ignores the period (no cpu.llc_residency or no cache).
 double steady_reuse_period(const HardwareProfile& hw, int cpu_threads, CpuSchedule schedule, const StepGraph& graph,
-                           int rounds = 3);
+                           double tolerance = 1e-7, int max_rounds = 60);
 
 }  // namespace hgca

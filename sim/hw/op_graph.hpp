@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/engine/time.hpp"
+#include "sim/hw/llc_residency.hpp"
 
 namespace hgca {
 
@@ -38,9 +39,8 @@ struct CpuTask {
   double gather_rows = 0;   // scattered rows the gathered bytes come in: cpu.row_cost each (last: {b, g, f} inits)
   double select_keys = 0;   // keys a selection scores and ranks (summed over query heads): cpu.select_key_cost each
   // The last-level cache (sim/hw/llc_residency.hpp): the CPU-resident KV of the whole step this task belongs
-  // to (every layer's), and the share of it one step reads; 0: no cache term for this task.
-  double llc_working_set = 0;
-  double llc_touched = 0;
+  // to (every layer's) and how the step reads it; working set 0: no cache term for this task.
+  LlcReads llc{};
 };
 
 struct Op {

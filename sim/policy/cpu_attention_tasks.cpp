@@ -17,35 +17,36 @@ struct HeadWork {
   double flops = 0;
 };
 
-HeadWork sparse_head_work(const StrategyContext& ctx, int layer, int head, int step, double n, double sel) {
+// Whether a step does selection work, reading keys (or block summaries) to choose its rows: key-scan and
+// block-summary steps, reuse-last's rescan steps; never with given lists.
+bool selects(const SystemSpec& s, int step) {
+  switch (s.selection_method) {
+    case SelectionMethod::KeyScan:
+    case SelectionMethod::BlockSummary: return true;
+    case SelectionMethod::ReuseLast: return step % std::max(1, s.reselect_interval) == 0;
+    case SelectionMethod::Given: return false;
+  }
+  return false;
+}
+
+HeadWork sparse_head_work(const StrategyContext& ctx, int step, double n, double sel) {
   const SystemSpec& s = ctx.exp.system;
   const ModelCosts& c = ctx.costs;
   const double d = c.shape().head_dim;
   HeadWork w;
   if (n <= 0) return w;
-  bool scan = false;
-  switch (s.selection_method) {
-    case SelectionMethod::KeyScan:
-      scan = true;
-      break;
-    case SelectionMethod::ReuseLast:
-      scan = step % std::max(1, s.reselect_interval) == 0;
-      break;
-    case SelectionMethod::BlockSummary: {
-      const double blk = static_cast<double>(std::max<int64_t>(1, s.summary_block));
-      const double blocks = std::ceil(n / blk);
-      w.key_scan_bytes = blocks * 2.0 * c.key_bytes_per_token_head();  // per-block min and max keys
-      w.flops += 4.0 * blocks * d + blocks;
-      w.select_keys = blocks;
-      const double read = std::min(n, std::ceil(sel / blk) * blk);  // whole blocks, contiguous
-      w.stream_bytes = read * c.kv_bytes_per_token_head();
-      w.flops += 4.0 * read * d;
-      return w;
-    }
+  if (s.selection_method == SelectionMethod::BlockSummary) {
+    const double blk = static_cast<double>(std::max<int64_t>(1, s.summary_block));
+    const double blocks = std::ceil(n / blk);
+    w.key_scan_bytes = blocks * 2.0 * c.key_bytes_per_token_head();  // per-block min and max keys
+    w.flops += 4.0 * blocks * d + blocks;
+    w.select_keys = blocks;
+    const double read = std::min(n, std::ceil(sel / blk) * blk);  // whole blocks, contiguous
+    w.stream_bytes = read * c.kv_bytes_per_token_head();
+    w.flops += 4.0 * read * d;
+    return w;
   }
-  (void)layer;
-  (void)head;
-  if (scan) {
+  if (selects(s, step)) {  // a key scan: block summaries returned above
     w.key_scan_bytes = n * c.key_bytes_per_token_head();
     w.flops += 2.0 * n * d + n;  // q.k for every key, then a linear-time top-k
     w.select_keys = n;
@@ -74,9 +75,8 @@ bool barely_overlapping(const StrategyContext& ctx, int layer, int kv, double n)
   return distinct > 0 && listed < 1.5 * distinct;
 }
 
-void emit(StepGraph& g, CpuTask& acc, const StepCacheUse& cache) {
-  acc.llc_working_set = cache.working_set;
-  acc.llc_touched = cache.touched;
+void emit(StepGraph& g, CpuTask& acc, const LlcReads& cache) {
+  acc.llc = cache;
   if (acc.bytes + acc.gather_bytes + acc.flops > 0) g.cpu_task(acc);
   acc = CpuTask{};
 }
@@ -90,29 +90,47 @@ double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_
   return static_cast<double>(m.layers) * tokens * m.kv_heads * ctx.costs.kv_bytes_per_token_head();
 }
 
-StepCacheUse sparse_step_cache_use(const StrategyContext& ctx, int layer, int step, const std::vector<int64_t>& entries) {
+LlcReads sparse_step_cache_use(const StrategyContext& ctx, int layer, int step, const std::vector<int64_t>& entries) {
   const int group = ctx.costs.group_size();
   const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
-  const bool key_scan = ctx.exp.system.selection_method != SelectionMethod::BlockSummary;  // else summaries
   const double row = ctx.costs.kv_bytes_per_token_head();
-  double rows = 0, read = 0;
+  // u: the share of rows the step's lists pick, the union of a KV group's lists (independent draws across
+  // heads), averaged over (sequence, KV head) by rows. Block-summary counts the whole blocks it reads.
+  double rows = 0, picked = 0;
   for (int64_t n_i : entries) {
     const double n = static_cast<double>(n_i);
     if (n <= 0) continue;
     for (int kv = 0; kv < ctx.costs.shape().kv_heads; ++kv) {
       rows += n;
-      double miss = 1;  // the share of rows no head of the group reads (independent draws across heads)
+      double miss = 1;  // the share of rows no head of the group picks
       for (int h = kv * group; h < (kv + 1) * group; ++h) {
         const double sel = shared_selection ? ctx.selection.group_entries(layer, kv, n) : ctx.selection.entries(layer, h, n);
-        const HeadWork w = sparse_head_work(ctx, layer, h, step, n, sel);
-        const double head_rows = key_scan && w.key_scan_bytes > 0 ? n : (w.stream_bytes + w.gather_bytes) / row;
-        miss *= 1.0 - std::min(n, head_rows) / n;
+        const HeadWork w = sparse_head_work(ctx, step, n, sel);
+        miss *= 1.0 - std::min(n, (w.stream_bytes + w.gather_bytes) / row) / n;
         if (shared_selection) break;  // one list for the group
       }
-      read += n * (1.0 - miss);
+      picked += n * (1.0 - miss);
     }
   }
-  return {step_cpu_working_set(ctx, entries), rows > 0 ? read / rows : 0};
+  const double ws = step_cpu_working_set(ctx, entries);
+  const double u = rows > 0 ? picked / rows : 0;
+  const double kf = ctx.costs.key_bytes_per_token_head() / row;  // the keys' share of a row
+  const SystemSpec& s = ctx.exp.system;
+  const int interval = std::max(1, s.reselect_interval);
+  const bool key_scan = s.selection_method == SelectionMethod::KeyScan ||
+                        (s.selection_method == SelectionMethod::ReuseLast && interval == 1);
+  if (key_scan)  // every key, every step; the values of the rows picked, drawn afresh
+    return {ws, {{{kf, 1, 1}, {1 - kf, u, u}, {}}}};
+  if (s.selection_method == SelectionMethod::ReuseLast) {
+    // The picked rows come back every step of an interval, and a new list keeps a share u of the old one (its
+    // rows drawn afresh): read the step before with probability 1 - (1 - u) / interval. The other rows' keys
+    // are read once per interval, on its rescan step; their values only once picked, u per interval.
+    const bool rescan = selects(s, step);
+    return {ws, {{{u, 1 - (1 - u) / interval, 1},
+                  {kf * (1 - u), 1.0 / interval, rescan ? 1.0 : 0.0},
+                  {(1 - kf) * (1 - u), u / interval, 0}}}};
+  }
+  return LlcReads::drawn(ws, u);  // given lists and block summaries: the rows picked, drawn afresh
 }
 
 void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int layer, int step,
@@ -121,15 +139,15 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity task_gran = ctx.exp.system.cpu_task;
   const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
-  const StepCacheUse cache = sparse_step_cache_use(ctx, layer, step, cpu_entries);
+  const LlcReads cache = sparse_step_cache_use(ctx, layer, step, cpu_entries);
+  // (Only for the attention itself: a step that also selects keeps the group's one shared scan.)
+  const bool scans = selects(ctx.exp.system, step);
   CpuTask acc;
   for (int64_t n_i : cpu_entries) {
     const double n = static_cast<double>(n_i);
     if (n <= 0) continue;
     for (int kv = 0; kv < m.kv_heads; ++kv) {
       const double group_sel = shared_selection ? ctx.selection.group_entries(layer, kv, n) : 0;
-      // (Only for the attention itself: a step that also scans keys keeps the group's one shared scan.)
-      const bool scans = sparse_head_work(ctx, layer, kv * group, step, n, 0).key_scan_bytes > 0;
       const CpuTaskGranularity gran = (task_gran == CpuTaskGranularity::KvHead && !shared_selection && !scans &&
                                        barely_overlapping(ctx, layer, kv, n))
                                           ? CpuTaskGranularity::Head
@@ -137,7 +155,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
       bool group_read_charged = false;
       for (int h = kv * group; h < (kv + 1) * group; ++h) {
         const double sel = shared_selection ? group_sel : ctx.selection.entries(layer, h, n);
-        const HeadWork w = sparse_head_work(ctx, layer, h, step, n, sel);
+        const HeadWork w = sparse_head_work(ctx, step, n, sel);
         // Within one task, the query heads of a KV group read the keys once; with a shared selection they
         // also read the selected rows once. Separate per-head tasks each pay for their own reads.
         const bool first_in_task = gran == CpuTaskGranularity::Head || !group_read_charged;
@@ -163,7 +181,7 @@ void add_dense_attention_tasks(StepGraph& g, const StrategyContext& ctx, const s
   const int group = ctx.costs.group_size();
   const CpuTaskGranularity gran = ctx.exp.system.cpu_task;
   const double row = ctx.costs.kv_bytes_per_token_head();
-  const StepCacheUse cache{step_cpu_working_set(ctx, entries), 1.0};  // every row, every step
+  const LlcReads cache = LlcReads::drawn(step_cpu_working_set(ctx, entries), 1.0);  // every row, every step
   CpuTask acc;
   for (int64_t n_i : entries) {
     const double n = static_cast<double>(n_i);

@@ -14,17 +14,20 @@ namespace hgca {
 // What a step's attention tasks tell the last-level-cache model (sim/hw/llc_residency.hpp, applied by the CPU
 // pool with the step's reuse period). The working set is the CPU-resident KV the step reads: every layer's
 // pool (each layer attends its own KV once per step), layers x the K and V rows of all `entries` (every KV head;
-// one layer for a one-layer model such as an attention_only study). `touched` is the share of those rows one
-// step reads: the union of a KV group's selected rows (independent draws for per-head lists, as
-// barely_overlapping estimates them; the shared list; every row for a step that scans keys), averaged over
-// (sequence, KV head) by rows; 1 for dense attention. cpu.llc_bytes, the cache the KV effectively gets (other
-// data and other tenants make it smaller than the datasheet's), and cpu.llc_residency are fitted.
-struct StepCacheUse {
-  double working_set = 0;  // bytes
-  double touched = 0;      // 0..1
-};
+// one layer for a one-layer model such as an attention_only study). How the step reads it depends on the
+// selection method, with u the share of rows the step's lists pick (the union of a KV group's lists:
+// independent draws for per-head lists, as barely_overlapping estimates them, or the shared list), averaged over
+// (sequence, KV head) by rows:
+//   key-scan      the keys (their share of a row) every step; the values of the picked rows, drawn afresh
+//   reuse-last    the picked rows every step of an interval; the other keys once per interval, on the rescan;
+//                 the other values when a rescan picks them
+//   given, block-summary   the picked rows (whole blocks), drawn afresh
+// Dense attention reads every row every step. Top-k lists of real models change slowly from step to step;
+// the simulator counts only how many rows a list holds, so apart from reuse-last it takes them as new every
+// step, as the hybrid runner's random lists are. cpu.llc_bytes, the cache the KV effectively gets (other data
+// and other tenants make it smaller than the datasheet's), and cpu.llc_residency are fitted.
 double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_t>& entries);
-StepCacheUse sparse_step_cache_use(const StrategyContext& ctx, int layer, int step, const std::vector<int64_t>& entries);
+LlcReads sparse_step_cache_use(const StrategyContext& ctx, int layer, int step, const std::vector<int64_t>& entries);
 
 // Sparse attention (with its selection work) of one layer for every sequence, appended as tasks to the
 // cpu_batch most recently added to `g`. cpu_entries[i]: CPU-resident entries of sequence i.

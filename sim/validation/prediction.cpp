@@ -81,10 +81,10 @@ Experiment experiment_for(const MeasuredRow& row, const HardwareProfile& hardwar
     e.model.weight_dtype = "fp16";
     e.model.weight_bytes_per_param = 2;
   }
-  // Two decode steps; step kComparedStep (the second) has context prompt + 2 = the runner's context. The
-  // first exists only so that the compared step is one on which reuse-last does not rescan: the runner's
-  // random lists are drawn outside its timed region, so the compared step charges no selection work, only
-  // the gather of the selected rows and their attention.
+  // Two decode steps; step kComparedStep (the second) has context prompt + 2 = the runner's context (its token
+  // placement is worked out below). The runner draws fresh random lists outside its timed region: `given`
+  // selection charges no selection work, only the gather of the selected rows and their attention, and counts
+  // the lists as new every step for the cache.
   e.workload.batch = p.batch;
   e.workload.prompt = p.context - 2;
   e.workload.decode = 2;
@@ -103,8 +103,7 @@ Experiment experiment_for(const MeasuredRow& row, const HardwareProfile& hardwar
   s.selection.source = SelectionSource::TopK;
   s.selection.top_k = p.cpu_select;
   s.selection.granularity = SelectionGranularity::QueryHead;  // each query head its own random list
-  s.selection_method = SelectionMethod::ReuseLast;
-  s.reselect_interval = 2;
+  s.selection_method = SelectionMethod::Given;
   s.cpu_threads = p.threads;
   s.cpu_schedule = CpuSchedule::Dynamic;
   s.cpu_task = task_of(row);

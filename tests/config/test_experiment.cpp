@@ -105,6 +105,8 @@ TEST_F(ExperimentFile, EnumerationsByName) {
   text = replace_line(text, "  cpu_task: head", "  cpu_task: sequence");
   EXPECT_EQ(load_one(text).system.selection_method, SelectionMethod::ReuseLast);
   EXPECT_EQ(load_one(text).system.cpu_task, CpuTaskGranularity::Sequence);
+  text = replace_line(kExperimentYaml, "  selection_method: key-scan", "  selection_method: given");
+  EXPECT_EQ(load_one(text).system.selection_method, SelectionMethod::Given);
 }
 
 TEST_F(ExperimentFile, ExplicitRequests) {

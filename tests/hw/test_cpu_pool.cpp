@@ -37,8 +37,7 @@ struct Rig {
 };
 
 CpuTask hit(CpuTask t, double share) {
-  t.llc_working_set = 300e6 / share;
-  t.llc_touched = 1;
+  t.llc = LlcReads::drawn(300e6 / share, 1);
   return t;
 }
 
@@ -155,12 +154,11 @@ TEST(CpuPool, OtherTrafficMakesTheHitShareDependOnTheReusePeriod) {
     r.cache(4);
     r.hw.cpu.llc_residency_s = 30e-3;  // other traffic: 10 GB/s
     CpuTask t{1e9, 0, 0};
-    t.llc_working_set = 100e6;  // a third of the cache
-    t.llc_touched = 0.1;
+    t.llc = LlcReads::drawn(100e6, 0.1);  // a third of the cache, a tenth of it read per step
     r.tasks({t});
     Machine m(r.sim, r.hw, 4, CpuSchedule::Dynamic);
     m.set_reuse_period(period);
-    const double h = llc_hit_share(300e6, 30e-3, 100e6, 0.1, period);
+    const double h = llc_hit_share(300e6, 30e-3, t.llc, period);
     if (period == 0) {
       EXPECT_DOUBLE_EQ(h, 1.0);  // unknown: the knee
     } else if (period == 200e-3) {

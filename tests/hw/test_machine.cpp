@@ -84,6 +84,44 @@ TEST(Machine, ReturnFromACpuPhaseCostsItsSaturatingTerm) {
   EXPECT_THROW(g.host_after_cpu("not a batch", 0, 0, wait), std::logic_error);
 }
 
+// A step run back to back with copies of itself comes back after its own length: steady_reuse_period is the
+// period whose step lasts that period, checked on a fresh machine run at it.
+TEST(Machine, SteadyReusePeriodIsTheFixedPointOfPeriodAndMakespan) {
+  HardwareProfile hw = test::simple_hardware();
+  hw.cpu.llc_bytes = 100e6;
+  auto graph = [](double touched) {
+    StepGraph g;
+    g.host("setup", 0, 20e-6);
+    g.cpu_batch(0, "cpu", 0);
+    for (int i = 0; i < 4; ++i) {
+      CpuTask t{2e6, 1e6, 0, 100};
+      t.llc = LlcReads::drawn(60e6, touched);  // fits the cache; other traffic evicts it between reads
+      g.cpu_task(t);
+    }
+    return g;
+  };
+  auto makespan = [&](const StepGraph& graph_, double period) {
+    Simulator sim;
+    Machine m(sim, hw, 4, CpuSchedule::Dynamic);
+    m.set_reuse_period(period);
+    StepGraph g = graph_;
+    return to_seconds(m.execute(g));
+  };
+  struct Case {
+    double residency, touched, factor;
+  };
+  for (const Case& k : {Case{0.2e-3, 0.05, 8}, Case{1e-3, 0.05, 8}, Case{0.2e-3, 0.3, 8}, Case{2e-3, 0.02, 3}}) {
+    hw.cpu.llc_residency_s = k.residency;
+    hw.cpu.llc_bandwidth_factor = k.factor;
+    const StepGraph g = graph(k.touched);
+    const double p = steady_reuse_period(hw, 4, CpuSchedule::Dynamic, g);
+    EXPECT_NEAR(makespan(g, p), p, 1e-6 * p) << k.residency << " " << k.touched;
+    EXPECT_GT(p, makespan(g, 0) * 1.05) << "the cache term must matter for this test to check anything";
+  }
+  hw.cpu.llc_residency_s = 0;  // the period does not matter: none
+  EXPECT_EQ(steady_reuse_period(hw, 4, CpuSchedule::Dynamic, graph(0.1)), 0);
+}
+
 TEST(Machine, RefusesADependencyOnItselfOrALaterOp) {
   HardwareProfile hw = test::simple_hardware();
   Simulator sim;

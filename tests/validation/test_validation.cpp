@@ -247,9 +247,8 @@ TEST(ExperimentForRow, PlacesTheRunnersTokensWithoutEviction) {
     EXPECT_TRUE(e.system.attention_only);
     EXPECT_EQ(e.model.layers, 1);
     EXPECT_EQ(e.model.kv_bytes_per_elem, 2);
-    // reuse-last rescans on steps that are multiples of the interval: not on the compared step.
-    EXPECT_EQ(e.system.selection_method, SelectionMethod::ReuseLast);
-    EXPECT_NE(kComparedStep % e.system.reselect_interval, 0);
+    // The runner's lists are drawn outside its timing: no selection work, new lists every step.
+    EXPECT_EQ(e.system.selection_method, SelectionMethod::Given);
   }
   EXPECT_EQ(experiment_for(row_with(8192, 1024, 10, 4, "head"), hw).system.cpu_task, CpuTaskGranularity::Head);
   EXPECT_THROW(experiment_for(row_with(1025, 1024, 1, 4, "head"), hw), std::runtime_error);  // 1 pool row
