@@ -11,7 +11,8 @@
 #               result in pageable buffers instead of pinned ones (--pageable-cpu-io); then
 #               calibrate A with the cache residency free (the LLC sweep has 64-row steps beside 256-row ones)
 #   run15.sh 2: fit points (2 passes), holdout points (3 passes)
-#   run15.sh p: the GPU tests and four of call 1's probes alone (~2 min), for a short lease
+#   run15.sh probes: call 1 without the calibration (~4 min); run15.sh p: the GPU tests and four of call 1's
+#               probes alone (~2 min), for a short lease
 # If the microbenchmark's 64-row LLC rows find the cache and the runner's 200-step runs do not, the runner's
 # surroundings lose it; if neither does, the model's cache term needs the step's size. Offline:
 # analysis.validation_residuals on the predictions, VALIDATION.md "Run 13" and "Run 14" for the method.
@@ -45,6 +46,11 @@ case $1 in
      small small-32MiB-pageable 16384 8192 0 --pageable-cpu-io; small small-511MiB-pageable 131072 256 0 --pageable-cpu-io; pack
      step calibrate-A 280 $bin calibrate --out $W/micro-A.yaml --base $base --passes 3 --free cpu.llc_residency
      grep -E "^cpu\." $W/calibrate-A.txt >> "$S"; pack ;;
+  probes) step hybrid-tests 60 .devbuild/bin/hgca_hybrid_tests; tail -3 $W/hybrid-tests.txt >> "$S"; pack
+     small small-32MiB 16384 8192 0; small small-32MiB-same 16384 8192 0 --same-lists
+     small small-511MiB 131072 256 0; small small-511MiB-same 131072 256 0 --same-lists
+     small small-32MiB-spin 16384 8192 200; small small-32MiB-base 16384 8192 0 --base-pages
+     small small-32MiB-pageable 16384 8192 0 --pageable-cpu-io; small small-511MiB-pageable 131072 256 0 --pageable-cpu-io; pack ;;
   p) step hybrid-tests 60 .devbuild/bin/hgca_hybrid_tests; tail -3 $W/hybrid-tests.txt >> "$S"
      small small-32MiB 16384 8192 0; small small-511MiB 131072 256 0
      small small-32MiB-same 16384 8192 0 --same-lists; small small-32MiB-pageable 16384 8192 0 --pageable-cpu-io; pack ;;
