@@ -127,7 +127,7 @@ class CpuPool : public EventTarget, public SharedCore {
   OpListener& listener_;
   CpuSpec spec_;
   double reuse_period_s_ = 0;
-  // llc_hit's last answer: a step's tasks share their working set and touched share.
+  // llc_hit's last answer: a step's tasks share their LlcReads.
   mutable LlcReads memo_reads_{-1, {}};
   mutable double memo_period_ = -1, memo_hit_ = 0;
   CpuSchedule schedule_;

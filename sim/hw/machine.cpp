@@ -1,7 +1,5 @@
 #include "sim/hw/machine.hpp"
 
-#include <algorithm>
-#include <cstdio>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -103,10 +101,9 @@ double steady_reuse_period(const HardwareProfile& hw, int cpu_threads, CpuSchedu
   };
   // The fixed point of period = makespan(period), by iteration from the knee (period 0). A longer period leaves
   // less cached and makes the step longer: the iterates rise to the smallest fixed point, the steady state a
-  // loop reaches from a warm cache.
-  // Iterates converge at the rate d makespan / d period, typically a few tenths. (A bracketing root finder was
-  // tried: on profiles a fit passes through, the makespan can cross the period more than once, and it landed
-  // on different crossings as the fit moved the profile.)
+  // loop reaches from a warm cache, at the rate d makespan / d period, typically a few tenths. (A bracketing
+  // root finder was tried: on profiles a fit passes through, the makespan can cross the period more than once,
+  // and it landed on different crossings as the fit moved the profile.)
   double period = 0;
   for (int i = 0; i < max_rounds; ++i) {
     const double next = makespan(period);

@@ -57,21 +57,35 @@ HeadWork sparse_head_work(const StrategyContext& ctx, int step, double n, double
   return w;
 }
 
+// Rows of one KV head (n CPU-resident) that its group's attention reads in one step: the shared list's rows, or
+// the union of the query heads' reads taken as independent draws, n (1 - prod_h (1 - r_h / n)): exact for the
+// random lists the hybrid runner draws, a lower bound on overlap for real top-k lists. Block-summary heads
+// read whole blocks.
+double group_rows_read(const StrategyContext& ctx, int layer, int step, int kv, double n) {
+  if (n <= 0) return 0;
+  const int group = ctx.costs.group_size();
+  const double row = ctx.costs.kv_bytes_per_token_head();
+  if (ctx.selection.granularity() == SelectionGranularity::KvHead) {
+    const HeadWork w = sparse_head_work(ctx, step, n, ctx.selection.group_entries(layer, kv, n));
+    return std::min(n, (w.stream_bytes + w.gather_bytes) / row);
+  }
+  double miss = 1;  // the share of rows no head of the group reads
+  for (int h = kv * group; h < (kv + 1) * group; ++h) {
+    const HeadWork w = sparse_head_work(ctx, step, n, ctx.selection.entries(layer, h, n));
+    miss *= 1.0 - std::min(n, (w.stream_bytes + w.gather_bytes) / row) / n;
+  }
+  return n * (1.0 - miss);
+}
+
 // The CPU kernels' rule (kernels/cpu/sparse_attention.cpp): KV-group tasks whose heads' lists hold fewer than
 // 1.5 entries per distinct row are run as per-head tasks (the union saves few reads, and shorter tasks
-// balance better). The simulator estimates the union of a group's per-head selections as independent draws,
-// n (1 - prod_h (1 - s_h / n)): exact for the random lists the hybrid runner draws, a lower bound on overlap
-// for real top-k lists.
-bool barely_overlapping(const StrategyContext& ctx, int layer, int kv, double n) {
+// balance better). Asked only for per-head lists on steps that do not select.
+bool barely_overlapping(const StrategyContext& ctx, int layer, int step, int kv, double n) {
   const int group = ctx.costs.group_size();
   if (group <= 1 || n <= 0) return false;
-  double listed = 0, miss = 1;
-  for (int h = kv * group; h < (kv + 1) * group; ++h) {
-    const double s = std::min(n, ctx.selection.entries(layer, h, n));
-    listed += s;
-    miss *= 1.0 - s / n;
-  }
-  const double distinct = n * (1.0 - miss);
+  double listed = 0;
+  for (int h = kv * group; h < (kv + 1) * group; ++h) listed += std::min(n, ctx.selection.entries(layer, h, n));
+  const double distinct = group_rows_read(ctx, layer, step, kv, n);
   return distinct > 0 && listed < 1.5 * distinct;
 }
 
@@ -91,30 +105,19 @@ double step_cpu_working_set(const StrategyContext& ctx, const std::vector<int64_
 }
 
 LlcReads sparse_step_cache_use(const StrategyContext& ctx, int layer, int step, const std::vector<int64_t>& entries) {
-  const int group = ctx.costs.group_size();
-  const bool shared_selection = ctx.selection.granularity() == SelectionGranularity::KvHead;
-  const double row = ctx.costs.kv_bytes_per_token_head();
-  // u: the share of rows the step's lists pick, the union of a KV group's lists (independent draws across
-  // heads), averaged over (sequence, KV head) by rows. Block-summary counts the whole blocks it reads.
+  // u: the share of rows the step's lists pick (group_rows_read), averaged over (sequence, KV head) by rows.
   double rows = 0, picked = 0;
   for (int64_t n_i : entries) {
     const double n = static_cast<double>(n_i);
     if (n <= 0) continue;
     for (int kv = 0; kv < ctx.costs.shape().kv_heads; ++kv) {
       rows += n;
-      double miss = 1;  // the share of rows no head of the group picks
-      for (int h = kv * group; h < (kv + 1) * group; ++h) {
-        const double sel = shared_selection ? ctx.selection.group_entries(layer, kv, n) : ctx.selection.entries(layer, h, n);
-        const HeadWork w = sparse_head_work(ctx, step, n, sel);
-        miss *= 1.0 - std::min(n, (w.stream_bytes + w.gather_bytes) / row) / n;
-        if (shared_selection) break;  // one list for the group
-      }
-      picked += n * (1.0 - miss);
+      picked += group_rows_read(ctx, layer, step, kv, n);
     }
   }
   const double ws = step_cpu_working_set(ctx, entries);
   const double u = rows > 0 ? picked / rows : 0;
-  const double kf = ctx.costs.key_bytes_per_token_head() / row;  // the keys' share of a row
+  const double kf = ctx.costs.key_bytes_per_token_head() / ctx.costs.kv_bytes_per_token_head();  // keys' share of a row
   const SystemSpec& s = ctx.exp.system;
   const int interval = std::max(1, s.reselect_interval);
   const bool key_scan = s.selection_method == SelectionMethod::KeyScan ||
@@ -149,7 +152,7 @@ void add_sparse_attention_tasks(StepGraph& g, const StrategyContext& ctx, int la
     for (int kv = 0; kv < m.kv_heads; ++kv) {
       const double group_sel = shared_selection ? ctx.selection.group_entries(layer, kv, n) : 0;
       const CpuTaskGranularity gran = (task_gran == CpuTaskGranularity::KvHead && !shared_selection && !scans &&
-                                       barely_overlapping(ctx, layer, kv, n))
+                                       barely_overlapping(ctx, layer, step, kv, n))
                                           ? CpuTaskGranularity::Head
                                           : task_gran;
       bool group_read_charged = false;

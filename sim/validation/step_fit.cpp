@@ -31,19 +31,15 @@ const std::vector<FitParam>& fittable_params() {
     // The cache the KV effectively gets (other data and tenants share it): 1 MiB to 4 GiB.
     ps.push_back({"cpu.llc_bytes", 1024.0 * 1024, 4.0 * 1024 * 1024 * 1024, false, FitParam::Kind::Bytes,
                   [](HardwareProfile& h) -> double& { return h.cpu.llc_bytes; }});
+    // The cache's other terms do nothing without a cache.
+    auto needs_llc_bytes = [](const HardwareProfile& h) {
+      return h.cpu.llc_bytes > 0 ? std::string() : std::string("the base profile sets no cpu.llc_bytes, so it does nothing");
+    };
     ps.push_back({"cpu.llc_bandwidth_factor", 1, 64, false, FitParam::Kind::Number,
-                  [](HardwareProfile& h) -> double& { return h.cpu.llc_bandwidth_factor; },
-                  [](const HardwareProfile& h) {
-                    return h.cpu.llc_bytes > 0 ? std::string()
-                                               : std::string("the base profile sets no cpu.llc_bytes, so it does nothing");
-                  }});
+                  [](HardwareProfile& h) -> double& { return h.cpu.llc_bandwidth_factor; }, needs_llc_bytes});
     // How long other traffic lets a line stay in the cache: 0 (no other traffic, the knee) or 10 us to 1 s.
     ps.push_back({"cpu.llc_residency", 1e-5, 1.0, true, FitParam::Kind::Duration,
-                  [](HardwareProfile& h) -> double& { return h.cpu.llc_residency_s; },
-                  [](const HardwareProfile& h) {
-                    return h.cpu.llc_bytes > 0 ? std::string()
-                                               : std::string("the base profile sets no cpu.llc_bytes, so it does nothing");
-                  }});
+                  [](HardwareProfile& h) -> double& { return h.cpu.llc_residency_s; }, needs_llc_bytes});
     ps.push_back({"cpu.gather_efficiency", 0.05, 1, false, FitParam::Kind::Number,
                   [](HardwareProfile& h) -> double& { return h.cpu.gather_efficiency; }});
     duration("cpu.row_cost", [](HardwareProfile& h) -> double& { return h.cpu.row_cost_s; });

@@ -39,8 +39,9 @@ struct FitParam {
 };
 
 // Every parameter `validate fit` knows, in the order they are listed: host.framework_op, host.framework_step,
-// host.sync, host.after_cpu_max, host.after_cpu_time, cpu.llc_bytes, cpu.llc_bandwidth_factor, cpu.llc_residency, cpu.gather_efficiency, cpu.row_cost, cpu.task_overhead, cpu.wakeup, cpu.wakeup_stagger,
-// pcie.d2h.latency, pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, gpu.kernel_launch.
+// host.sync, host.after_cpu_max, host.after_cpu_time, cpu.llc_bytes, cpu.llc_bandwidth_factor, cpu.llc_residency,
+// cpu.gather_efficiency, cpu.row_cost, cpu.task_overhead, cpu.wakeup, cpu.wakeup_stagger, pcie.d2h.latency,
+// pcie.h2d.latency, gpu.vector_fixed, gpu.attention_fixed, gpu.kernel_launch.
 const std::vector<FitParam>& fittable_params();
 std::string fittable_param_names();  // "host.framework_op, host.framework_step, ...": for help and errors
 // Parses a comma-separated non-empty list of those names (the host ones also without "host."); throws
