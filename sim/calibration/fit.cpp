@@ -10,6 +10,7 @@
 #include <set>
 
 #include "sim/calibration/predict.hpp"
+#include "sim/engine/parallel_for.hpp"
 #include "sim/hw/cpu_pool.hpp"
 
 namespace hgca {
@@ -160,8 +161,8 @@ double default_scale(QuantityKind kind) {
 class PartProblem {
  public:
   PartProblem(const HardwareProfile& start, std::vector<const Measurement*> rows, const std::vector<Parameter>& params,
-              double outlier_scale)
-      : profile_(start), rows_(std::move(rows)), params_(params), outlier_scale_(outlier_scale) {}
+              double outlier_scale, int jobs)
+      : profile_(start), rows_(std::move(rows)), params_(params), outlier_scale_(outlier_scale), jobs_(jobs) {}
 
   HardwareProfile& profile() { return profile_; }
   const std::vector<const Measurement*>& rows() const { return rows_; }
@@ -193,8 +194,10 @@ class PartProblem {
   Eigen::VectorXd residuals(const Eigen::VectorXd& x) {
     apply(x);
     Eigen::VectorXd r(rows_.size());
-    for (size_t i = 0; i < rows_.size(); ++i)
+    // Rows are independent simulations of one profile: in parallel, each stored by index (FitOptions::jobs).
+    parallel_for(rows_.size(), jobs_, [&](size_t i) {
       r[i] = robust((predict_seconds(profile_, *rows_[i]) - rows_[i]->seconds) / rows_[i]->seconds);
+    });
     return r;
   }
 
@@ -305,6 +308,7 @@ class PartProblem {
   std::vector<int> free_;
   std::vector<double> scale_;
   double outlier_scale_ = 0;
+  int jobs_ = 1;
 };
 
 // Adds a curve point at every thread count the CPU rows use, valued as the base curve gives it there, so the
@@ -427,10 +431,9 @@ std::string format_quantity(QuantityKind kind, double value) {
   return buf;
 }
 
-std::vector<RowResult> predict_rows(const HardwareProfile& hw, const std::vector<Measurement>& rows) {
-  std::vector<RowResult> out;
-  out.reserve(rows.size());
-  for (const Measurement& m : rows) out.push_back({m, predict_seconds(hw, m)});
+std::vector<RowResult> predict_rows(const HardwareProfile& hw, const std::vector<Measurement>& rows, int jobs) {
+  std::vector<RowResult> out(rows.size());
+  parallel_for(rows.size(), jobs, [&](size_t i) { out[i] = {rows[i], predict_seconds(hw, rows[i])}; });
   return out;
 }
 
@@ -522,7 +525,7 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
     }
     if (part_rows.empty()) continue;
 
-    PartProblem problem(fitted, part_rows, params, options.outlier_scale);
+    PartProblem problem(fitted, part_rows, params, options.outlier_scale, options.jobs);
     // Start each parameter where the base has it; a duplex cap of 0 ("none") starts at the sum of both
     // directions, where it just begins to bind.
     if (part == HardwarePart::Pcie && problem.profile().pcie.duplex_bandwidth <= 0)
@@ -666,7 +669,7 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
   FitResult out;
   out.profile = fitted;
   out.parameters = results;
-  out.rows = predict_rows(fitted, rows);
+  out.rows = predict_rows(fitted, rows, options.jobs);
   out.outlier_scale = options.outlier_scale;
   out.cpu_starts = std::move(out_starts);
   return out;

@@ -165,6 +165,8 @@ int cmd_calibrate(const Args& args) {
       "outlier-scale", po::value(&fit_options.outlier_scale)->default_value(0.1),
       "relative error beyond which a row's pull on the fit grows linearly, not quadratically (soft-L1 loss); "
       "0: plain least squares")(
+      "jobs", po::value(&fit_options.jobs)->default_value(0),
+      "threads that simulate the rows during the fit (0: hardware threads); the fit does not depend on it")(
       "one-start", po::bool_switch(&one_start),
       "solve the CPU part from the base's values alone, not from the grid of starts (cpu.row_cost 0/30/100 ns x "
       "cpu.llc_bytes at its start and a quarter; docs/CALIBRATION.md)");
@@ -274,7 +276,7 @@ int cmd_calibrate(const Args& args) {
             << error_table(fit.rows);
   if (show_rows) std::cout << "\n" << row_table(fit.rows);
   for (const MeasurementTable& t : check_tables) {
-    const std::vector<RowResult> predicted = predict_rows(fit.profile, t.rows);
+    const std::vector<RowResult> predicted = predict_rows(fit.profile, t.rows, fit_options.jobs);
     std::cout << "\nPrediction of " << t.source << " (not fitted):\n" << error_table(predicted);
     if (show_rows) std::cout << "\n" << row_table(predicted);
   }

@@ -9,13 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
 #include "kernels/cpu/settle.hpp"
 #include "sim/cli/common.hpp"
 #include "sim/config/loader.hpp"
 #include "sim/config/units.hpp"
 #include "sim/config/yaml_writer.hpp"
+#include "sim/engine/parallel_for.hpp"
 #include "sim/results/atomic_file.hpp"
 #include "sim/results/csv.hpp"
 #include "sim/results/number_format.hpp"
@@ -221,7 +221,7 @@ int cmd_validate_predict(const Args& args) {
     std::cerr << "hgca validate predict: missing " << (measured.empty() ? "--measured measured.csv" : "--hw PROFILE") << "\n";
     return 2;
   }
-  if (jobs <= 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  jobs = resolve_jobs(jobs);
   std::vector<MeasuredRow> rows;
   HardwareProfile profile;
   std::vector<PredictedRow> pred;
@@ -324,7 +324,7 @@ int cmd_validate_fit(const Args& args) {
               << (measured.empty() ? "--measured measured.csv" : hw.empty() ? "--hw BASE" : "--out PROFILE.yaml") << "\n";
     return 2;
   }
-  if (jobs <= 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  jobs = resolve_jobs(jobs);
   HardwareProfile base;
   StepFit fit;
   StepFitOptions fo;

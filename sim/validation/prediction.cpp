@@ -1,15 +1,14 @@
 #include "sim/validation/prediction.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "sim/config/yaml_writer.hpp"
+#include "sim/engine/parallel_for.hpp"
 #include "sim/runner/simulate.hpp"
 
 namespace hgca::validation {
@@ -123,38 +122,27 @@ std::vector<PredictedRow> predict_rows(const std::vector<MeasuredRow>& rows, con
   exps.reserve(rows.size());
   for (const MeasuredRow& r : rows) exps.push_back(experiment_for(r, hardware, opts));
   std::vector<PredictedRow> out(rows.size());
-  std::atomic<std::size_t> next{0};
-  std::vector<std::string> errors(rows.size());
-  auto work = [&] {
-    for (std::size_t i; (i = next++) < rows.size();) {
-      PredictedRow& o = out[i];
-      o.measured = rows[i];
-      try {
-        SimulateOptions so;
-        so.timeline_steps = phases ? kComparedStep + 1 : 0;
-        so.steady_reuse = true;  // the runner repeats the compared step: each step comes back after its own length
-        const RunResult r = simulate(exps[i], so);
-        o.feasible = r.feasible;
-        if (!r.feasible || r.step_latency_s.size() <= static_cast<std::size_t>(kComparedStep)) {
-          o.feasible = false;
-          o.note = r.feasible ? "no compared step" : r.infeasible_reason;
-          continue;
-        }
-        o.predicted_ms = r.step_latency_s[kComparedStep] * 1e3;
-        o.error = (o.predicted_ms - o.measured.total_ms) / o.measured.total_ms;
-        o.predicted_phases = phases_from_timeline(r.timeline, kComparedStep);
-      } catch (const std::exception& e) {
-        errors[i] = where(rows[i]) + ": " + e.what();
+  parallel_for(rows.size(), std::max(1, jobs), [&](std::size_t i) {
+    PredictedRow& o = out[i];
+    o.measured = rows[i];
+    try {
+      SimulateOptions so;
+      so.timeline_steps = phases ? kComparedStep + 1 : 0;
+      so.steady_reuse = true;  // the runner repeats the compared step: each step comes back after its own length
+      const RunResult r = simulate(exps[i], so);
+      o.feasible = r.feasible;
+      if (!r.feasible || r.step_latency_s.size() <= static_cast<std::size_t>(kComparedStep)) {
+        o.feasible = false;
+        o.note = r.feasible ? "no compared step" : r.infeasible_reason;
+        return;
       }
+      o.predicted_ms = r.step_latency_s[kComparedStep] * 1e3;
+      o.error = (o.predicted_ms - o.measured.total_ms) / o.measured.total_ms;
+      o.predicted_phases = phases_from_timeline(r.timeline, kComparedStep);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(where(rows[i]) + ": " + e.what());
     }
-  };
-  const int n = std::max(1, std::min<int>(jobs, static_cast<int>(rows.size())));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  for (const std::string& e : errors)
-    if (!e.empty()) throw std::runtime_error(e);
+  });
   return out;
 }
 

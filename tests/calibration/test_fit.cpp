@@ -533,6 +533,38 @@ TEST(Fit, UndeterminedParametersKeepTheirBaseValueWithAReason) {
   EXPECT_TRUE(within(other.value + kept.value, 1.5e-6 + 4e-6, 0.05));
 }
 
+TEST(Fit, TheFitIsTheSameWhateverTheThreadCount) {
+  // Rows simulated on one thread or on several (the threads take rows in whatever order they come free) give
+  // the same fit to the last bit: every row is its own simulation, stored by row.
+  HardwareProfile t = truth();
+  t.cpu.llc_bytes = 40.0 * (1 << 20);
+  t.cpu.llc_bandwidth_factor = 2.5;
+  const HardwareProfile b = base();
+  std::vector<Measurement> rows = given_list_grid({1});
+  for (const Measurement& m : pcie_rows({4096, 1 << 20, 64 << 20})) rows.push_back(m);
+  rows = timed(rows, t);
+  FitOptions options;
+  options.hold = {"cpu.flops_per_core"};
+  options.multi_start = false;
+  options.jobs = 1;
+  const FitResult one = fit_profile(b, rows, options);
+  options.jobs = 3;
+  const FitResult three = fit_profile(b, rows, options);
+  ASSERT_EQ(one.parameters.size(), three.parameters.size());
+  int fitted = 0;
+  for (size_t i = 0; i < one.parameters.size(); ++i) {
+    EXPECT_EQ(one.parameters[i].value, three.parameters[i].value) << one.parameters[i].key;
+    EXPECT_EQ(one.parameters[i].fitted, three.parameters[i].fitted) << one.parameters[i].key;
+    fitted += one.parameters[i].fitted;
+  }
+  EXPECT_GE(fitted, 8) << parameter_table(one);  // a real fit, not the base handed back
+  ASSERT_EQ(one.rows.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(one.rows[i].predicted, three.rows[i].predicted) << i;
+    EXPECT_EQ(one.rows[i].row.seconds, rows[i].seconds) << "rows come back in table order";
+  }
+}
+
 TEST(Fit, AFitOnPartOfATablePredictsTheRest) {
   const HardwareProfile t = truth();
   const double MiB = 1 << 20;
