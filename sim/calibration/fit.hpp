@@ -76,9 +76,9 @@ struct FitOptions {
   // objective has several minima, and a per-row latency that does not bind at the start has no gradient.
   // false: the base's values alone (one start, as the GPU and PCIe parts always are).
   bool multi_start = true;
-  // Threads that predict the rows (0: every hardware thread). The fit is the same whatever the count: each
-  // row's prediction is its own simulation, stored by row.
-  int jobs = 0;
+  // Threads that predict the rows (0: every hardware thread; `hgca calibrate` uses them all). The fit is the
+  // same whatever the count: each row's prediction is its own simulation, stored by row.
+  int jobs = 1;
 };
 
 // One start of the CPU part's solve (FitOptions::multi_start): where it started, the objective it reached
@@ -120,7 +120,7 @@ FitResult fit_profile(const HardwareProfile& base, const std::vector<Measurement
 
 // Predictions of `rows` on `hw` (for validation tables and `--check`), on `jobs` threads (0: every hardware
 // thread; the result does not depend on it).
-std::vector<RowResult> predict_rows(const HardwareProfile& hw, const std::vector<Measurement>& rows, int jobs = 0);
+std::vector<RowResult> predict_rows(const HardwareProfile& hw, const std::vector<Measurement>& rows, int jobs = 1);
 
 // Error per primitive, in primitive order, only for primitives that have rows.
 std::vector<PrimitiveSummary> summarize(const std::vector<RowResult>& rows);

@@ -5,6 +5,7 @@
 # passes, so that the error against the median of passes can be set beside the passes' own spread:
 #   run16.sh 1: calibrate A (it settles a fresh machine itself) with the cache residency free (the fit on all 16 cores, --jobs 0)
 #   run16.sh 2: fit points (3 passes), holdout points (5 passes)
+#   run16.sh all: the two in one call, shorter (calibration and fit points with 2 passes each)
 # Offline: stage 2 (docs/device-runs/2026-12-05-run7/analyze.sh), then docs/device-runs/2026-12-07-run16/passes.py.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; W=/tmp/w16; mkdir -p $W
@@ -27,4 +28,10 @@ case $1 in
   2) step fit 260 $bin validate measure --preset default --role fit --passes 3 --out $W/fit.csv; pack 2
      step holdout 200 $bin validate measure --preset default --role holdout --passes 5 --out $W/holdout.csv
      uptime >> "$S"; pack 2 ;;
+  all) # one call (a short budget): the calibration with 2 passes, then the points
+     step calibrate-A 230 $bin calibrate --out $W/micro-A.yaml --base $base --passes 2 --free cpu.llc_residency
+     grep -E "^cpu\.|^cpu_attention" $W/calibrate-A.txt >> "$S"; pack all
+     step fit 150 $bin validate measure --preset default --role fit --passes 2 --out $W/fit.csv; pack all
+     step holdout 140 $bin validate measure --preset default --role holdout --passes 5 --out $W/holdout.csv
+     uptime >> "$S"; pack all ;;
 esac
