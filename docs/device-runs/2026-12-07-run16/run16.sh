@@ -29,9 +29,9 @@ case $1 in
      step holdout 200 $bin validate measure --preset default --role holdout --passes 5 --out $W/holdout.csv
      uptime >> "$S"; pack 2 ;;
   all) # one call (a short budget): the calibration with 2 passes, then the points
-     step calibrate-A 230 $bin calibrate --out $W/micro-A.yaml --base $base --passes 2 --free cpu.llc_residency
+     step calibrate-A 220 $bin calibrate --out $W/micro-A.yaml --base $base --passes 2 --free cpu.llc_residency
      grep -E "^cpu\.|^cpu_attention" $W/calibrate-A.txt >> "$S"; pack all
-     step fit 150 $bin validate measure --preset default --role fit --passes 2 --out $W/fit.csv; pack all
-     step holdout 140 $bin validate measure --preset default --role holdout --passes 5 --out $W/holdout.csv
+     step fit 120 $bin validate measure --preset default --role fit --passes 2 --out $W/fit.csv; pack all
+     step holdout 130 $bin validate measure --preset default --role holdout --passes 5 --out $W/holdout.csv
      uptime >> "$S"; pack all ;;
 esac
