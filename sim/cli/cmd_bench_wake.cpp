@@ -14,10 +14,10 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "sim/cli/common.hpp"
+#include "sim/engine/parallel_for.hpp"
 
 #ifdef HGCA_HAVE_HYBRID
 #include "kernels/cpu/thread_pool.hpp"
@@ -131,7 +131,7 @@ int cmd_bench_wake(const Args& args) {
     std::cerr << "hgca bench wake: no CUDA device (" << why << ")\n";
     return 1;
   }
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = resolve_jobs(threads);  // 0: every hardware thread
   try {
     return run_wake(reps, threads, rows, head_dim);
   } catch (const std::exception& e) {

@@ -3,10 +3,10 @@
 // simulator reads (docs/REPLAY.md). Results are the same whatever --threads.
 #include <boost/program_options.hpp>
 #include <iostream>
-#include <thread>
 
 #include "sim/cli/commands.hpp"
 #include "sim/cli/common.hpp"
+#include "sim/engine/parallel_for.hpp"
 #include "traces/policies/policy.hpp"
 #include "traces/replay/replay.hpp"
 #include "traces/replay/replay_files.hpp"
@@ -20,7 +20,7 @@ int cmd_replay(const Args& args) {
   po::options_description opts("hgca replay TRACE.h5 --policy SPEC --window W [options]");
   std::string trace_path, spec, out, profile;
   std::int64_t window = 0, sinks = 0;
-  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = resolve_jobs(0);
   bool shared_kv = false, json = false;
   opts.add_options()("help,h", "this help")(
       "policy", po::value(&spec), "sparsity policy, e.g. topk:k=256, topp:p=0.95, block:size=16,k=32, paper (docs/REPLAY.md)")(
