@@ -6,6 +6,16 @@
 #   run16.sh 1: calibrate A (it settles a fresh machine itself) with the cache residency free (the fit on all 16 cores, --jobs 0)
 #   run16.sh 2: fit points (3 passes), holdout points (5 passes)
 #   run16.sh all: the two in one call, shorter (calibration and fit points with 2 passes each)
+#   run16.sh 3: the CPU per-row cost by batch (VALIDATION.md, "the CPU rows by batch"): the runner's CPU phase
+#     (hgca bench hybrid, 16 query / 4 KV heads, head_dim 64, a 2 GiB pool, per-head tasks) in a 2 x 2 design
+#     that separates the gap between picked rows from the number and length of the tasks:
+#       A batch 1,  4096 rows per head: picks 64 KiB apart, 16 long tasks      (the microbenchmarks' batch-1 row)
+#       B batch 16, 4096 rows per head: picks  4 KiB apart, 256 tasks           (their batch-16 row)
+#       C batch 1, 65536 rows per head: picks  4 KiB apart, 16 very long tasks
+#       D batch 16,  256 rows per head: picks 64 KiB apart, 256 short tasks
+#     each on transparent huge pages and on 4 KB pages (where every pick walks the page table), at 4 and 16
+#     threads; and A-D at head_dim 128 (32 / 8 heads) on huge pages, 16 threads. Workers park at once (spin 0),
+#     as in hgca validate measure, so that the rows can be predicted as its points are.
 # Offline: stage 2 (docs/device-runs/2026-12-05-run7/analyze.sh), then docs/device-runs/2026-12-07-run16/passes.py.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; W=/tmp/w16; mkdir -p $W
@@ -28,6 +38,19 @@ case $1 in
   2) step fit 260 $bin validate measure --preset default --role fit --passes 3 --out $W/fit.csv; pack 2
      step holdout 200 $bin validate measure --preset default --role holdout --passes 5 --out $W/holdout.csv
      uptime >> "$S"; pack 2 ;;
+  3) P=$W/probe.jsonl; s0=$(date +%s)
+     probe() {  # head_dim q_heads kv_heads batch context rows-per-head threads pages-flag
+       timeout 60 $bin bench hybrid --head-dim $1 --q-heads $2 --kv-heads $3 --batch $4 --context $5 --window 256 \
+         --cpu-select $6 --threads $7 $8 --cpu-task head --worker-spin-us 0 --iters 20 --warmup 3 --json >> $P 2>> $W/probe.log ||
+         echo "probe $*: rc=$?" >> "$S"
+     }
+     for pages in "" --base-pages; do for t in 4 16; do
+       probe 64 16 4 1 2097152 4096 $t "$pages"; probe 64 16 4 16 131072 4096 $t "$pages"
+       probe 64 16 4 1 2097152 65536 $t "$pages"; probe 64 16 4 16 131072 256 $t "$pages"
+     done; done
+     probe 128 32 8 1 524288 4096 16 ""; probe 128 32 8 16 32768 4096 16 ""
+     probe 128 32 8 1 524288 32768 16 ""; probe 128 32 8 16 32768 256 16 ""
+     echo "probe: $(wc -l < $P) rows in $(( $(date +%s) - s0 )) s" | tee -a "$S"; uptime >> "$S"; pack 3 ;;
   all) # one call (a short budget): the calibration with 2 passes, then the points
      step calibrate-A 220 $bin calibrate --out $W/micro-A.yaml --base $base --passes 2 --free cpu.llc_residency
      grep -E "^cpu\.|^cpu_attention" $W/calibrate-A.txt >> "$S"; pack all
