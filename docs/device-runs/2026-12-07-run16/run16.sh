@@ -13,10 +13,12 @@
 #       B batch 16, 4096 rows per head: picks  4 KiB apart, 256 tasks           (their batch-16 row)
 #       C batch 1, 65536 rows per head: picks  4 KiB apart, 16 very long tasks
 #       D batch 16,  256 rows per head: picks 64 KiB apart, 256 short tasks
-#     each on transparent huge pages and on 4 KB pages (where every pick walks the page table), at 4 and 16
-#     threads; and A-D at head_dim 128 (32 / 8 heads) on huge pages, 16 threads. Workers park at once (spin 0),
-#     as in hgca validate measure, so that the rows can be predicted as its points are.
-# Offline: stage 2 (docs/device-runs/2026-12-05-run7/analyze.sh), then docs/device-runs/2026-12-07-run16/passes.py.
+#     each on transparent huge pages and on 4 KB pages (where every pick walks the page table), at 4 and 15
+#     threads (15: the validation grid's, a core left to the host thread); and A-D at head_dim 128 (32 / 8
+#     heads) on huge pages, 15 threads. Workers park at once (spin 0), as in hgca validate measure, so that
+#     probe.py can predict the rows as the validation's points are predicted.
+# Offline: stage 2 (docs/device-runs/2026-12-05-run7/analyze.sh), then docs/device-runs/2026-12-07-run16/passes.py;
+# call 3: docs/device-runs/2026-12-07-run16/probe.py.
 set -u
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; W=/tmp/w16; mkdir -p $W
 [ -d .devbuild ] || tar -xJf build-devpack/devbuild.tar.xz
@@ -44,12 +46,12 @@ case $1 in
          --cpu-select $6 --threads $7 $8 --cpu-task head --worker-spin-us 0 --iters 20 --warmup 3 --json >> $P 2>> $W/probe.log ||
          echo "probe $*: rc=$?" >> "$S"
      }
-     for pages in "" --base-pages; do for t in 4 16; do
+     for pages in "" --base-pages; do for t in 4 15; do
        probe 64 16 4 1 2097152 4096 $t "$pages"; probe 64 16 4 16 131072 4096 $t "$pages"
        probe 64 16 4 1 2097152 65536 $t "$pages"; probe 64 16 4 16 131072 256 $t "$pages"
      done; done
-     probe 128 32 8 1 524288 4096 16 ""; probe 128 32 8 16 32768 4096 16 ""
-     probe 128 32 8 1 524288 32768 16 ""; probe 128 32 8 16 32768 256 16 ""
+     probe 128 32 8 1 524288 4096 15 ""; probe 128 32 8 16 32768 4096 15 ""
+     probe 128 32 8 1 524288 32768 15 ""; probe 128 32 8 16 32768 256 15 ""
      echo "probe: $(wc -l < $P) rows in $(( $(date +%s) - s0 )) s" | tee -a "$S"; uptime >> "$S"; pack 3 ;;
   all) # one call (a short budget): the calibration with 2 passes, then the points
      step calibrate-A 220 $bin calibrate --out $W/micro-A.yaml --base $base --passes 2 --free cpu.llc_residency
