@@ -106,7 +106,7 @@ int cmd_validate_measure(const Args& args) {
   MeasureOptions mo;
   opts.add_options()("help,h", "this help")("grid", po::value(&grid), "grid file (YAML, docs/VALIDATION.md)")(
       "preset", po::value(&preset), "shipped grid: default (86 points, ~3 min) or quick (5 points, a few seconds)")(
-      "out", po::value(&out), "measured table to write (CSV, atomically)")(
+      "out", po::value(&out), "measured table to write (CSV, atomically; rewritten after every pass, so a call cut short keeps its completed passes)")(
       "role", po::value(&role), "only the points of this role: fit (what a calibration measures) or holdout (what "
                                 "only validation measures); default every point")(
       "passes", po::value(&mo.passes)->default_value(3),
@@ -180,12 +180,18 @@ int cmd_validate_measure(const Args& args) {
     settle.min_uptime_s = settle_s;
     settle.log = [](const std::string& line) { std::cout << line << "\n" << std::flush; };
     kernels::settle_machine(settle);
+    // The table is rewritten (atomically) after every pass: a call cut short keeps the passes it completed, and
+    // its first line says how many of those asked for they are.
+    mo.after_pass = [&](int done, const std::vector<MeasuredRow>& so_far) {
+      const std::string passes = done == mo.passes ? std::to_string(done) + " passes"
+                                                   : std::to_string(done) + " of " + std::to_string(mo.passes) + " passes (so far)";
+      write_measured_file(out, so_far,
+                          "runner: " + passes + ", workers spin " + std::to_string(mo.worker_spin_us) +
+                              " us, pool on " + (mo.huge_pages ? "transparent huge pages" : "4 KB pages") +
+                              (mo.warm_pool ? ", read into the cache before the first step" : ", not read before the first step") +
+                              "; decode steps: a pool copy per layer (kernels/hybrid layer_pool_copies)");
+    };
     const std::vector<MeasuredRow> rows = measure_points(points, mo);
-    write_measured_file(out, rows,
-                        "runner: " + std::to_string(mo.passes) + " passes, workers spin " + std::to_string(mo.worker_spin_us) +
-                            " us, pool on " + (mo.huge_pages ? "transparent huge pages" : "4 KB pages") +
-                            (mo.warm_pool ? ", read into the cache before the first step" : ", not read before the first step") +
-                            "; decode steps: a pool copy per layer (kernels/hybrid layer_pool_copies)");
     std::cout << "wrote " << rows.size() << " measured points to " << out << "\n";
     if (const std::string drift = describe_pass_drift(rows); !drift.empty()) std::cout << drift << "\n";
     return 0;

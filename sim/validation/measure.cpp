@@ -176,6 +176,22 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
     fits.push_back(&p);
   }
   std::vector<Samples> samples(fits.size());
+  const auto rows_after = [&](int passes_done) {
+    std::vector<MeasuredRow> rows;
+    for (std::size_t i = 0; i < fits.size(); ++i) {
+      MeasuredRow row;
+      row.point = *fits[i];
+      row.gpu = gpu;
+      row.cpu = cpu;
+      row.date = date;
+      samples[i].store(row);
+      const Repetitions rep = repetitions_for(row.point.kind);
+      row.warmup = rep.warmup;
+      row.reps = rep.reps * passes_done;
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  };
   const auto start = std::chrono::steady_clock::now();
   for (int pass = 0; pass < opts.passes; ++pass) {
     for (std::size_t i = 0; i < fits.size(); ++i) {
@@ -198,21 +214,9 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
         *opts.log << buf << std::flush;
       }
     }
+    if (opts.after_pass) opts.after_pass(pass + 1, rows_after(pass + 1));
   }
-  std::vector<MeasuredRow> rows;
-  for (std::size_t i = 0; i < fits.size(); ++i) {
-    MeasuredRow row;
-    row.point = *fits[i];
-    row.gpu = gpu;
-    row.cpu = cpu;
-    row.date = date;
-    samples[i].store(row);
-    const Repetitions rep = repetitions_for(row.point.kind);
-    row.warmup = rep.warmup;
-    row.reps = rep.reps * opts.passes;
-    rows.push_back(std::move(row));
-  }
-  return rows;
+  return rows_after(opts.passes);
 }
 
 #else

@@ -2,6 +2,7 @@
 // ModelStep for decode-step points. Needs a CUDA build and a GPU.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -24,6 +25,10 @@ struct MeasureOptions {
   int worker_spin_us = static_cast<int>(kernels::kDefaultWorkerSpin.count());  // the runner's CPU workers (kernels/hybrid HybridConfig::worker_spin_us)
   bool huge_pages = true;     // the runner's CPU pool on transparent huge pages
   bool warm_pool = true;      // read the pool into the cache before the first step (kernels/hybrid HybridConfig::warm_pool)
+  // Called after every pass with the rows of the passes so far (each row as measure_points would return it
+  // after that many passes): `hgca validate measure` rewrites its table then, so that a call cut short by a
+  // time limit keeps its completed passes (device run 16 lost two tables that way).
+  std::function<void(int passes_done, const std::vector<MeasuredRow>& rows)> after_pass;
 };
 
 // Measures every point, `passes` times in interleaved sweeps (warm-up, then timed steps:
