@@ -17,6 +17,11 @@
 #     threads (15: the validation grid's, a core left to the host thread); and A-D at head_dim 128 (32 / 8
 #     heads) on huge pages, 15 threads. Workers park at once (spin 0), as in hgca validate measure, so that
 #     probe.py can predict the rows as the validation's points are predicted.
+# What ran (2026-12-07 07:46-07:58 UTC, one H100 lease, 300 MiB L3 host): `all`, then `3` twice. All three steps
+# of `all` hit their timeouts: the calibration measured its rows and was cut off in its fit (fitted offline
+# afterwards, A/calibrate-offline-A.txt), and the two `validate measure` calls one point short of their last
+# pass, before writing their tables (rebuilt by reconstruct.py from points/*.txt; measure now rewrites its
+# table after every pass). A calibration on the device wants 400 s or more for measuring and fitting together.
 # Offline: stage 2 (docs/device-runs/2026-12-05-run7/analyze.sh), then docs/device-runs/2026-12-07-run16/passes.py;
 # call 3: docs/device-runs/2026-12-07-run16/probe.py.
 set -u
