@@ -106,7 +106,9 @@ int cmd_validate_measure(const Args& args) {
   MeasureOptions mo;
   opts.add_options()("help,h", "this help")("grid", po::value(&grid), "grid file (YAML, docs/VALIDATION.md)")(
       "preset", po::value(&preset), "shipped grid: default (86 points, ~3 min) or quick (5 points, a few seconds)")(
-      "out", po::value(&out), "measured table to write (CSV, atomically; rewritten after every pass, so a call cut short keeps its completed passes)")(
+      "out", po::value(&out),
+      "measured table to write (CSV, atomically); rewritten after every pass, so a call cut short keeps the passes "
+      "it completed (its first line then says K of N passes; nothing is written before the first pass ends)")(
       "role", po::value(&role), "only the points of this role: fit (what a calibration measures) or holdout (what "
                                 "only validation measures); default every point")(
       "passes", po::value(&mo.passes)->default_value(3),
@@ -174,6 +176,7 @@ int cmd_validate_measure(const Args& args) {
     std::cerr << "hgca validate measure: " << why << "\n";
     return 2;
   }
+  int kept = 0;  // passes in the table on disk
   try {
     mo.log = &std::cout;
     kernels::SettleOptions settle;
@@ -190,13 +193,17 @@ int cmd_validate_measure(const Args& args) {
                               " us, pool on " + (mo.huge_pages ? "transparent huge pages" : "4 KB pages") +
                               (mo.warm_pool ? ", read into the cache before the first step" : ", not read before the first step") +
                               "; decode steps: a pool copy per layer (kernels/hybrid layer_pool_copies)");
+      kept = done;
     };
     const std::vector<MeasuredRow> rows = measure_points(points, mo);
     std::cout << "wrote " << rows.size() << " measured points to " << out << "\n";
     if (const std::string drift = describe_pass_drift(rows); !drift.empty()) std::cout << drift << "\n";
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "hgca validate measure: " << e.what() << "\n";
+    std::cerr << "hgca validate measure: " << e.what();
+    if (kept > 0 && kept < mo.passes)
+      std::cerr << "; " << out << " keeps the " << kept << " of " << mo.passes << " passes completed (its first line says so)";
+    std::cerr << "\n";
     return 1;
   }
 }
