@@ -177,7 +177,7 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
   }
   std::vector<Samples> samples(fits.size());
   const auto rows_after = [&](int passes_done) {
-    std::vector<MeasuredRow> rows;
+    std::vector<MeasuredRow> table;
     for (std::size_t i = 0; i < fits.size(); ++i) {
       MeasuredRow row;
       row.point = *fits[i];
@@ -188,10 +188,11 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
       const Repetitions rep = repetitions_for(row.point.kind);
       row.warmup = rep.warmup;
       row.reps = rep.reps * passes_done;
-      rows.push_back(std::move(row));
+      table.push_back(std::move(row));
     }
-    return rows;
+    return table;
   };
+  std::vector<MeasuredRow> rows;
   const auto start = std::chrono::steady_clock::now();
   for (int pass = 0; pass < opts.passes; ++pass) {
     for (std::size_t i = 0; i < fits.size(); ++i) {
@@ -214,9 +215,10 @@ std::vector<MeasuredRow> measure_points(const std::vector<ValidationPoint>& poin
         *opts.log << buf << std::flush;
       }
     }
-    if (opts.after_pass) opts.after_pass(pass + 1, rows_after(pass + 1));
+    rows = rows_after(pass + 1);
+    if (opts.after_pass) opts.after_pass(pass + 1, rows);
   }
-  return rows_after(opts.passes);
+  return rows;
 }
 
 #else
