@@ -3,7 +3,7 @@
 
     probe.py PROBE.jsonl HGCA PROFILE.yaml
 
-PROBE.jsonl: the `hgca bench hybrid --json` lines of run16.sh 3. Each line becomes an attention point of
+PROBE.jsonl: the `hgca bench hybrid --json` lines of run16.sh 3 (20 per call; calls append). Each line becomes an attention point of
 `hgca validate predict`'s measured table (role holdout), predicted with PROFILE by the HGCA binary, and the
 script prints, per line: the CPU phase measured and predicted, the nanoseconds a thread spends per row read
 (K and V of one picked token), the gap between one head's picks, the tasks per thread, and the error.
@@ -38,11 +38,11 @@ def main(argv):
                 sys.exit(f"{probe}:{n}: not a JSON object ({e})")
     if not rows:
         sys.exit(f"{probe}: no rows")
-    # Which lines ran on 4 KB pages is not in the JSON: run16.sh writes the huge-page half first, 8 lines,
-    # then the 4 KB half, 8 lines, then 4 lines on huge pages at head_dim 128.
-    pages = ["huge"] * len(rows)
-    if len(rows) == 20:
-        pages[8:16] = ["4 KB"] * 8
+    # Which lines ran on 4 KB pages is not in the JSON: each call of run16.sh 3 appends 20 lines, the huge-page
+    # half first (8), then the 4 KB half (8), then 4 on huge pages at head_dim 128.
+    if len(rows) % 20:
+        sys.exit(f"{probe}: {len(rows)} rows, not whole calls of run16.sh 3 (20 rows each)")
+    pages = ["4 KB" if 8 <= i % 20 < 16 else "huge" for i in range(len(rows))]
     with tempfile.TemporaryDirectory() as tmp:
         measured, predicted = os.path.join(tmp, "m.csv"), os.path.join(tmp, "p.csv")
         with open(measured, "w", newline="") as f:
@@ -58,7 +58,7 @@ def main(argv):
                        check=True, stdout=subprocess.DEVNULL)
         with open(predicted) as f:
             pred = {int(p["id"]): p for p in csv.DictReader(f)}
-    print(f"{'pages':>5} {'hd':>3} {'batch':>5} {'rows/head':>9} {'thr':>3} {'tasks/thr':>9} {'gap KiB':>7} "
+    print(f"{'call':>4} {'pages':>5} {'hd':>3} {'batch':>5} {'rows/head':>9} {'thr':>3} {'tasks/thr':>9} {'gap KiB':>7} "
           f"{'cpu ms':>8} {'pred ms':>8} {'error':>7} {'ns/row':>7} {'pred ns/row':>11}")
     for i, r in enumerate(rows):
         p = pred[i]
@@ -69,7 +69,7 @@ def main(argv):
         meas = float(p["measured_cpu_attention_ms"])
         est = float(p["predicted_cpu_attention_ms"])
         per_row = lambda ms: ms * 1e6 * r["threads"] / rows_read
-        print(f"{pages[i]:>5} {r['head_dim']:>3} {r['batch']:>5} {r['selected_per_head']:>9} {r['threads']:>3} "
+        print(f"{i // 20 + 1:>4} {pages[i]:>5} {r['head_dim']:>3} {r['batch']:>5} {r['selected_per_head']:>9} {r['threads']:>3} "
               f"{tasks / r['threads']:>9.1f} {gap:>7.1f} {meas:>8.3f} {est:>8.3f} {100 * (est / meas - 1):>+6.1f}% "
               f"{per_row(meas):>7.1f} {per_row(est):>11.1f}")
 

@@ -31,8 +31,9 @@ def main(argv):
     progress, layout, out = argv[1:]
     with open(layout) as f:
         lines = [l for l in f if not l.startswith("#")]
-    rows = {int(r["id"]): r for r in csv.DictReader(lines)}
-    header = list(csv.DictReader(lines).fieldnames)
+    reader = csv.DictReader(lines)
+    rows = {int(r["id"]): r for r in reader}
+    header = list(reader.fieldnames)
     passes, declared = {}, 0
     with open(progress) as f:
         for n, text in enumerate(f, 1):
