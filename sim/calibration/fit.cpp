@@ -157,12 +157,45 @@ double default_scale(QuantityKind kind) {
   return 1;
 }
 
-// The least-squares problem of one hardware part: rows, free parameters in scaled units (value / scale).
+// How far the CPU bandwidth curve may depart from a physical shape between two neighbouring points before
+// the fit pays for it: total bandwidth does not fall as threads are added (to 0.9x the point before, for
+// noise), and one thread's share does not rise (to 1.1x; measured streams of 1 and 2 threads came 2.04x
+// apart). Beyond that each pair adds a residual of kCurvePenalty x the log of the excess: a 1 % excess costs
+// as much as a row 10 % off. Without it a fit on a drifting machine put its 1-thread point at 249 GB/s beside
+// 13 GB/s on 2 threads, its one 1-thread stream row 97 % off (soft-L1 makes that cheap), to speed up the lone
+// reader that ends attention rows (device run 17, calibration B).
+constexpr double kCurveDropSlack = 0.9;
+constexpr double kCurveShareSlack = 1.1;
+constexpr double kCurvePenalty = 10;
+
+// The residuals that hold the curve's shape (kCurvePenalty), two per pair of neighbouring points.
+size_t curve_shape_terms(const CpuSpec& cpu) {
+  return cpu.bandwidth_by_threads.size() < 2 ? 0 : 2 * (cpu.bandwidth_by_threads.size() - 1);
+}
+void curve_shape_residuals(const CpuSpec& cpu, Eigen::Ref<Eigen::VectorXd> out) {
+  const auto& c = cpu.bandwidth_by_threads;
+  for (size_t i = 1; i < c.size(); ++i) {
+    const auto& [t0, b0] = c[i - 1];
+    const auto& [t1, b1] = c[i];
+    const bool positive = b0 > 0 && b1 > 0;
+    out[2 * (i - 1)] = positive ? kCurvePenalty * std::max(0.0, std::log(kCurveDropSlack * b0 / b1)) : 0;
+    out[2 * (i - 1) + 1] =
+        positive ? kCurvePenalty * std::max(0.0, std::log(b1 / (kCurveShareSlack * b0 * t1 / t0))) : 0;
+  }
+}
+
+// The least-squares problem of one hardware part: rows, free parameters in scaled units (value / scale). The
+// CPU part's residuals end with the terms that hold the bandwidth curve's shape.
 class PartProblem {
  public:
   PartProblem(const HardwareProfile& start, std::vector<const Measurement*> rows, const std::vector<Parameter>& params,
-              double outlier_scale, int jobs)
-      : profile_(start), rows_(std::move(rows)), params_(params), outlier_scale_(outlier_scale), jobs_(jobs) {}
+              double outlier_scale, int jobs, bool curve_shape)
+      : profile_(start),
+        rows_(std::move(rows)),
+        params_(params),
+        outlier_scale_(outlier_scale),
+        jobs_(jobs),
+        shape_terms_(curve_shape ? curve_shape_terms(start.cpu) : 0) {}
 
   HardwareProfile& profile() { return profile_; }
   const std::vector<const Measurement*>& rows() const { return rows_; }
@@ -193,11 +226,12 @@ class PartProblem {
 
   Eigen::VectorXd residuals(const Eigen::VectorXd& x) {
     apply(x);
-    Eigen::VectorXd r(rows_.size());
+    Eigen::VectorXd r(rows_.size() + shape_terms_);
     // Rows are independent simulations of one profile: in parallel, each stored by index (FitOptions::jobs).
     parallel_for(rows_.size(), jobs_, [&](size_t i) {
       r[i] = robust((predict_seconds(profile_, *rows_[i]) - rows_[i]->seconds) / rows_[i]->seconds);
     });
+    if (shape_terms_ > 0) curve_shape_residuals(profile_.cpu, r.tail(shape_terms_));
     return r;
   }
 
@@ -213,7 +247,7 @@ class PartProblem {
   // Central differences (one-sided at a bound): the cost model has kinks (max of roofline terms, a duplex cap
   // that binds or not), and a central step sees the slope on both sides of one.
   Eigen::MatrixXd jacobian(const Eigen::VectorXd& x) {
-    Eigen::MatrixXd J(rows_.size(), x.size());
+    Eigen::MatrixXd J(rows_.size() + shape_terms_, x.size());
     for (int j = 0; j < x.size(); ++j) {
       const double h = 1e-4 * std::max(std::fabs(x[j]), 1e-2);
       Eigen::VectorXd up = x, down = x;
@@ -309,6 +343,7 @@ class PartProblem {
   std::vector<double> scale_;
   double outlier_scale_ = 0;
   int jobs_ = 1;
+  size_t shape_terms_ = 0;
 };
 
 // Adds a curve point at every thread count the CPU rows use, valued as the base curve gives it there, so the
@@ -525,7 +560,7 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
     }
     if (part_rows.empty()) continue;
 
-    PartProblem problem(fitted, part_rows, params, options.outlier_scale, options.jobs);
+    PartProblem problem(fitted, part_rows, params, options.outlier_scale, options.jobs, part == HardwarePart::Cpu);
     // Start each parameter where the base has it; a duplex cap of 0 ("none") starts at the sum of both
     // directions, where it just begins to bind.
     if (part == HardwarePart::Pcie && problem.profile().pcie.duplex_bandwidth <= 0)
@@ -569,7 +604,7 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
       const Eigen::VectorXd x = problem.x();
       const Eigen::VectorXd r = problem.residuals(x);
       const Eigen::MatrixXd J = problem.jacobian(x);
-      const int n = static_cast<int>(r.size()), p = static_cast<int>(free.size());
+      const int n = static_cast<int>(problem.rows().size()), p = static_cast<int>(free.size());  // rows, not shape terms
       // Whether a parameter is determined is a property of the rows (the Jacobian) at the assumed noise floor;
       // the standard error reported also grows with the misfit, when the residuals are larger than that.
       const double floor2 = options.noise_floor * options.noise_floor;

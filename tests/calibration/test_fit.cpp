@@ -453,8 +453,11 @@ TEST(Fit, TheCpuPartStartsFromAGridAndKeepsAClearlyLowerObjective) {
   EXPECT_EQ(cpu_start_grid(30e-9, 1e6, false, false).size(), 1u);
 
   // A base far from the truth in both (cache 300 MiB read 1.5x faster, row cost 300 ns; the truth 40 MiB,
-  // 2.5x, 100 ns): from the base's values alone the fit stays at a 300 MiB cache, with an objective 2.5x the
-  // truth's; the grid's (300 ns, 75 MiB) start reaches the truth.
+  // 2.5x, 100 ns). Until the bandwidth curve was held to its shape (kCurvePenalty in fit.cpp) the fit from the
+  // base's values alone stayed at a 300 MiB cache, with an objective 2.5x the truth's, and only the grid's
+  // (300 ns, 75 MiB) start reached the truth; now every start does (from caches of 300 and 600 MiB, read 1.1
+  // and 1.5x faster, row costs of 0.3 and 1 us alike), and the rule that keeps a start is what is left to
+  // check here.
   HardwareProfile t = truth();
   t.cpu.llc_bytes = 40.0 * (1 << 20);
   t.cpu.llc_bandwidth_factor = 2.5;
@@ -469,13 +472,12 @@ TEST(Fit, TheCpuPartStartsFromAGridAndKeepsAClearlyLowerObjective) {
   options.multi_start = false;
   const FitResult one = fit_profile(b, rows, options);
   EXPECT_TRUE(one.cpu_starts.empty());
-  EXPECT_FALSE(within(one.profile.cpu.llc_bytes, 40.0 * (1 << 20), 0.5)) << "one start: " << one.profile.cpu.llc_bytes;
+  EXPECT_TRUE(within(one.profile.cpu.llc_bytes, 40.0 * (1 << 20), 0.05)) << "one start: " << one.profile.cpu.llc_bytes;
 
   ASSERT_EQ(fit.cpu_starts.size(), 6u) << start_table(fit);
-
   EXPECT_EQ(std::count_if(fit.cpu_starts.begin(), fit.cpu_starts.end(), [](const FitStart& s) { return s.chosen; }), 1);
-  EXPECT_FALSE(fit.cpu_starts[0].chosen) << start_table(fit);
-  EXPECT_GT(fit.cpu_starts[0].objective, 2 * fit.cpu_starts[1].objective) << start_table(fit);
+  for (const FitStart& s : fit.cpu_starts)
+    EXPECT_TRUE(within(s.fitted_llc_bytes, 40.0 * (1 << 20), 0.05)) << start_table(fit);
   for (const auto& [key, expected] :
        {std::pair<std::string, double>{"cpu.llc_bytes", 40.0 * (1 << 20)}, {"cpu.llc_bandwidth_factor", 2.5},
         {"cpu.row_cost", 100e-9}}) {
@@ -533,6 +535,37 @@ TEST(Fit, UndeterminedParametersKeepTheirBaseValueWithAReason) {
   EXPECT_EQ(kept.reason, "not separable from " + other.key + " in these rows (only their combination is measured)");
   // The other absorbs the measured sum.
   EXPECT_TRUE(within(other.value + kept.value, 1.5e-6 + 4e-6, 0.05));
+}
+
+TEST(Fit, TheBandwidthCurveKeepsItsPhysicalShape) {
+  // A table whose 1-thread stream row claims 5x the rate of the machine (55 GB/s beside 22 GB/s on 2 threads):
+  // a curve fitted point by point would follow it. The fitted curve keeps its shape whatever the rows: total
+  // bandwidth does not fall as threads are added and a thread's share does not rise, by more than 10 % for
+  // noise and then within 1 % (a soft bound: a penalty; device run 17's second calibration put 249 GB/s on 1
+  // thread beside 13 GB/s on 2).
+  const HardwareProfile t = truth();
+  std::vector<Measurement> rows;
+  for (int threads : {1, 2, 4, 8, 16}) rows.push_back(cpu(Primitive::CpuStream, threads, 1e9));
+  rows = timed(rows, t);
+  rows[0].seconds /= 5;
+  FitOptions options;
+  options.hold = {"cpu.flops_per_core"};
+  const FitResult fit = fit_profile(base(), rows, options);
+  const auto& curve = fit.profile.cpu.bandwidth_by_threads;
+  ASSERT_EQ(curve.size(), 5u);
+  for (size_t i = 1; i < curve.size(); ++i) {
+    const auto& [t0, b0] = curve[i - 1];
+    const auto& [t1, b1] = curve[i];
+    EXPECT_GE(b1, 0.9 * b0 * 0.99) << t0 << " -> " << t1 << " threads";
+    EXPECT_LE(b1, 1.1 * b0 * t1 / t0 * 1.01) << t0 << " -> " << t1 << " threads";
+  }
+  // Two rows that cannot both hold: the fit splits them (1 and 2 threads between the two claims), and the
+  // points beyond are the machine's.
+  EXPECT_GT(param(fit, "cpu.bandwidth_by_threads.1").value, 22e9);
+  EXPECT_LT(param(fit, "cpu.bandwidth_by_threads.1").value, 55e9);
+  for (const auto& [key, expected] :
+       {std::pair<std::string, double>{"cpu.bandwidth_by_threads.8", 75e9}, {"cpu.bandwidth_by_threads.16", 100e9}})
+    EXPECT_TRUE(within(param(fit, key).value, expected, 0.03)) << key;
 }
 
 TEST(Fit, TheFitIsTheSameWhateverTheThreadCount) {
