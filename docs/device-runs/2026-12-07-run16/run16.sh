@@ -5,6 +5,8 @@
 # passes, so that the error against the median of passes can be set beside the passes' own spread:
 #   run16.sh 1: calibrate A (it settles a fresh machine itself) with the cache residency free (the fit on all 16 cores, --jobs 0)
 #   run16.sh 2: fit points (3 passes), holdout points (5 passes)
+#   run16.sh 4: every point (fit and holdout interleaved in each pass, so a second stage fitted to the fit rows
+#     sees the machine as the holdout rows do), 4 passes; the table keeps the passes done if the call is cut short
 #   run16.sh all: the two in one call, shorter (calibration and fit points with 2 passes each)
 #   run16.sh 3: the CPU per-row cost by batch (VALIDATION.md, "the CPU rows by batch"): the runner's CPU phase
 #     (hgca bench hybrid, 16 query / 4 KV heads, head_dim 64, a 2 GiB pool, per-head tasks) in a 2 x 2 design
@@ -22,17 +24,20 @@
 # afterwards, A/calibrate-offline-A.txt), and the two `validate measure` calls one point short of their last
 # pass, before writing their tables (rebuilt by reconstruct.py from points/*.txt; measure now rewrites its
 # table after every pass). A calibration on the device wants 400 s or more for measuring and fitting together.
+# Run 17 (2026-12-07 13:27-13:41 UTC, one H100 lease, 300 MiB L3 host) ran `RUN=17 run16.sh 1`, `4`, `1` (files in
+# docs/device-runs/2026-12-07-run17; the second calibration is B there).
 # Offline: stage 2 (docs/device-runs/2026-12-05-run7/analyze.sh), then docs/device-runs/2026-12-07-run16/passes.py;
 # call 3: docs/device-runs/2026-12-07-run16/probe.py.
 set -u
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; W=/tmp/w16; mkdir -p $W
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; W=/tmp/w${RUN:-16}; mkdir -p $W
 [ -d .devbuild ] || tar -xJf build-devpack/devbuild.tar.xz
 export LD_LIBRARY_PATH=$PWD/.devbuild/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib
 bin=.devbuild/bin/hgca
 S=$W/summary.txt
 base=device-h100; nvidia-smi -L | grep -q H200 && base=device-h200
-{ echo "== run 16 call $1"; date -u; nvidia-smi -L; lscpu | grep -E "Model name|L3"; uptime; } | tee -a "$S"
-pack() { cp "$S" "$OUT/"; tar -C $W -czf $OUT/run16-$1.tgz .; }
+RUN=${RUN:-16}  # the label of this run's files (run 17 reran calls 1 and 2 with RUN=17)
+{ echo "== run $RUN call $1"; date -u; nvidia-smi -L; lscpu | grep -E "Model name|L3"; uptime; } | tee -a "$S"
+pack() { cp "$S" "$OUT/"; tar -C $W -czf $OUT/run$RUN-$1.tgz .; }
 step() {  # name, timeout, command...
   local name=$1 t=$2; shift 2
   local s0=$(date +%s)
@@ -58,6 +63,8 @@ case $1 in
      probe 128 32 8 1 524288 4096 15 ""; probe 128 32 8 16 32768 4096 15 ""
      probe 128 32 8 1 524288 32768 15 ""; probe 128 32 8 16 32768 256 15 ""
      echo "probe: $(wc -l < $P) rows in $(( $(date +%s) - s0 )) s" | tee -a "$S"; uptime >> "$S"; pack 3 ;;
+  4) step points 520 $bin validate measure --preset default --passes 4 --out $W/points.csv
+     uptime >> "$S"; pack 4 ;;
   all) # one call (a short budget): the calibration with 2 passes, then the points
      step calibrate-A 220 $bin calibrate --out $W/micro-A.yaml --base $base --passes 2 --free cpu.llc_residency
      grep -E "^cpu\.|^cpu_attention" $W/calibrate-A.txt >> "$S"; pack all
