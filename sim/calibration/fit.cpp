@@ -172,12 +172,14 @@ constexpr double kCurvePenalty = 10;
 size_t curve_shape_terms(const CpuSpec& cpu) {
   return cpu.bandwidth_by_threads.size() < 2 ? 0 : 2 * (cpu.bandwidth_by_threads.size() - 1);
 }
-void curve_shape_residuals(const CpuSpec& cpu, Eigen::Ref<Eigen::VectorXd> out) {
+// A pair counts only when the fit moves both points (`free`, by curve index): a point held at the base's value
+// (no row reads it, or held on request) would otherwise drag a measured neighbour towards a value no row saw.
+void curve_shape_residuals(const CpuSpec& cpu, const std::vector<bool>& free, Eigen::Ref<Eigen::VectorXd> out) {
   const auto& c = cpu.bandwidth_by_threads;
   for (size_t i = 1; i < c.size(); ++i) {
     const auto& [t0, b0] = c[i - 1];
     const auto& [t1, b1] = c[i];
-    const bool positive = b0 > 0 && b1 > 0;
+    const bool positive = b0 > 0 && b1 > 0 && i < free.size() && free[i - 1] && free[i];
     out[2 * (i - 1)] = positive ? kCurvePenalty * std::max(0.0, std::log(kCurveDropSlack * b0 / b1)) : 0;
     out[2 * (i - 1) + 1] =
         positive ? kCurvePenalty * std::max(0.0, std::log(b1 / (kCurveShareSlack * b0 * t1 / t0))) : 0;
@@ -203,6 +205,12 @@ class PartProblem {
   void set_free(const std::vector<int>& free, const std::vector<double>& scale) {
     free_ = free;
     scale_ = scale;
+    const auto& curve = profile_.cpu.bandwidth_by_threads;
+    curve_free_.assign(curve.size(), false);
+    for (size_t i = 0; i < curve.size(); ++i) {
+      const std::string key = "cpu.bandwidth_by_threads." + std::to_string(curve[i].first);
+      curve_free_[i] = std::any_of(free_.begin(), free_.end(), [&](int f) { return params_[f].key == key; });
+    }
   }
   Eigen::VectorXd x() const {
     Eigen::VectorXd v(free_.size());
@@ -231,7 +239,7 @@ class PartProblem {
     parallel_for(rows_.size(), jobs_, [&](size_t i) {
       r[i] = robust((predict_seconds(profile_, *rows_[i]) - rows_[i]->seconds) / rows_[i]->seconds);
     });
-    if (shape_terms_ > 0) curve_shape_residuals(profile_.cpu, r.tail(shape_terms_));
+    if (shape_terms_ > 0) curve_shape_residuals(profile_.cpu, curve_free_, r.tail(shape_terms_));
     return r;
   }
 
@@ -344,6 +352,7 @@ class PartProblem {
   double outlier_scale_ = 0;
   int jobs_ = 1;
   size_t shape_terms_ = 0;
+  std::vector<bool> curve_free_;  // by curve point: whether the fit moves it (set_free)
 };
 
 // Adds a curve point at every thread count the CPU rows use, valued as the base curve gives it there, so the
@@ -601,10 +610,12 @@ FitResult fit_profile(const HardwareProfile& base_in, const std::vector<Measurem
 
       // Standard errors at the optimum: sigma^2 (J^T J)^-1, through the eigen-decomposition so that directions
       // the rows do not constrain come out as unbounded instead of as a numerical accident.
+      // Rows only: the bandwidth curve's shape terms (kCurvePenalty) steer the search but measure nothing, so
+      // they neither determine a parameter nor count in the misfit.
       const Eigen::VectorXd x = problem.x();
-      const Eigen::VectorXd r = problem.residuals(x);
-      const Eigen::MatrixXd J = problem.jacobian(x);
-      const int n = static_cast<int>(problem.rows().size()), p = static_cast<int>(free.size());  // rows, not shape terms
+      const int n = static_cast<int>(problem.rows().size()), p = static_cast<int>(free.size());
+      const Eigen::VectorXd r = problem.residuals(x).head(n);
+      const Eigen::MatrixXd J = problem.jacobian(x).topRows(n);
       // Whether a parameter is determined is a property of the rows (the Jacobian) at the assumed noise floor;
       // the standard error reported also grows with the misfit, when the residuals are larger than that.
       const double floor2 = options.noise_floor * options.noise_floor;

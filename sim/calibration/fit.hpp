@@ -81,8 +81,9 @@ struct FitOptions {
   int jobs = 1;
 };
 
-// One start of the CPU part's solve (FitOptions::multi_start): where it started, the objective it reached
-// (sum of the rows' squared robust residuals) and where it ended.
+// One start of the CPU part's solve (FitOptions::multi_start): where it started, the objective it reached (sum
+// of the rows' squared robust residuals and of the bandwidth curve's shape terms, 0 while it keeps its shape)
+// and where it ended.
 struct FitStart {
   double row_cost_s = 0, llc_bytes = 0;  // the start (every other parameter at the part's start)
   double objective = 0;                  // after the solve from there, all CPU parameters free
