@@ -38,6 +38,9 @@ struct Parameter {
   std::function<double(const HardwareProfile&)> effect_limit = nullptr;
 };
 
+// The fit parameter of the bandwidth curve's point at `threads`.
+std::string curve_key(int threads) { return "cpu.bandwidth_by_threads." + std::to_string(threads); }
+
 void set_curve_point(CpuSpec& cpu, int threads, double value) {
   for (auto& [t, b] : cpu.bandwidth_by_threads)
     if (t == threads) b = value;
@@ -99,7 +102,7 @@ std::vector<Parameter> parameters_of(const HardwareProfile& hw) {
   // CPU: one parameter per point of the bandwidth curve, then the per-core figures.
   for (const auto& [threads, bw] : hw.cpu.bandwidth_by_threads) {
     const int t = threads;
-    ps.push_back({"cpu.bandwidth_by_threads." + std::to_string(t), HardwarePart::Cpu, QuantityKind::Bandwidth, kMinRate, kInf,
+    ps.push_back({curve_key(t), HardwarePart::Cpu, QuantityKind::Bandwidth, kMinRate, kInf,
                   [t](const HardwareProfile& h) { return cpu_bandwidth(h.cpu, t); },
                   [t](HardwareProfile& h, double v) { set_curve_point(h.cpu, t, v); }});
   }
@@ -161,7 +164,7 @@ double default_scale(QuantityKind kind) {
 // the fit pays for it: total bandwidth does not fall as threads are added (to 0.9x the point before, for
 // noise), and one thread's share does not rise (to 1.1x; measured streams of 1 and 2 threads came 2.04x
 // apart). Beyond that each pair adds a residual of kCurvePenalty x the log of the excess: a 1 % excess costs
-// as much as a row 10 % off. Without it a fit on a drifting machine put its 1-thread point at 249 GB/s beside
+// about as much as a row 10 % off. Without it a fit on a drifting machine put its 1-thread point at 249 GB/s beside
 // 13 GB/s on 2 threads, its one 1-thread stream row 97 % off (soft-L1 makes that cheap), to speed up the lone
 // reader that ends attention rows (device run 17, calibration B).
 constexpr double kCurveDropSlack = 0.9;
@@ -179,10 +182,10 @@ void curve_shape_residuals(const CpuSpec& cpu, const std::vector<bool>& free, Ei
   for (size_t i = 1; i < c.size(); ++i) {
     const auto& [t0, b0] = c[i - 1];
     const auto& [t1, b1] = c[i];
-    const bool positive = b0 > 0 && b1 > 0 && i < free.size() && free[i - 1] && free[i];
-    out[2 * (i - 1)] = positive ? kCurvePenalty * std::max(0.0, std::log(kCurveDropSlack * b0 / b1)) : 0;
+    const bool counts = b0 > 0 && b1 > 0 && i < free.size() && free[i - 1] && free[i];
+    out[2 * (i - 1)] = counts ? kCurvePenalty * std::max(0.0, std::log(kCurveDropSlack * b0 / b1)) : 0;
     out[2 * (i - 1) + 1] =
-        positive ? kCurvePenalty * std::max(0.0, std::log(b1 / (kCurveShareSlack * b0 * t1 / t0))) : 0;
+        counts ? kCurvePenalty * std::max(0.0, std::log(b1 / (kCurveShareSlack * b0 * t1 / t0))) : 0;
   }
 }
 
@@ -208,7 +211,7 @@ class PartProblem {
     const auto& curve = profile_.cpu.bandwidth_by_threads;
     curve_free_.assign(curve.size(), false);
     for (size_t i = 0; i < curve.size(); ++i) {
-      const std::string key = "cpu.bandwidth_by_threads." + std::to_string(curve[i].first);
+      const std::string key = curve_key(curve[i].first);
       curve_free_[i] = std::any_of(free_.begin(), free_.end(), [&](int f) { return params_[f].key == key; });
     }
   }

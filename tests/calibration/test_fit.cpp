@@ -456,8 +456,9 @@ TEST(Fit, TheCpuPartStartsFromAGridAndKeepsAClearlyLowerObjective) {
   // A base far from the truth in both (cache 300 MiB read 1.5x faster, row cost 300 ns; the truth 40 MiB,
   // 2.5x, 100 ns). Until the bandwidth curve was held to its shape (kCurvePenalty in fit.cpp) the fit from the
   // base's values alone stayed at a 300 MiB cache, with an objective 2.5x the truth's, and only the grid's
-  // (300 ns, 75 MiB) start reached the truth; now every start does (from caches of 300 and 600 MiB, read 1.1
-  // and 1.5x faster, row costs of 0, 0.3 and 1 us alike, and with the curve held at the truth too). What is
+  // (300 ns, 75 MiB) start reached the truth; now every start does (tried one start alone: from caches of 300
+  // and 600 MiB read 1.1 and 1.5x faster with row costs of 0.3 and 1 us, and from 300 MiB read 1.5x faster
+  // with row costs of 0 and 0.3 us and the curve held at the truth). What is
   // left to check here is the grid and the keeping rule on near-ties. No synthetic table is known to trap a
   // start any more: the branch where a later start replaces the first by a clear margin is exercised by the
   // device tables (run 11's calibration A, CALIBRATION.md), not by a unit test.

@@ -29,13 +29,13 @@
 # Offline: stage 2 (docs/device-runs/2026-12-05-run7/analyze.sh), then docs/device-runs/2026-12-07-run16/passes.py;
 # call 3: docs/device-runs/2026-12-07-run16/probe.py.
 set -u
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; W=/tmp/w${RUN:-16}; mkdir -p $W
+RUN=${RUN:-16}  # the label of this run's files (run 17 ran calls 1, 4 and 1 again with RUN=17)
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; W=/tmp/w$RUN; mkdir -p $W
 [ -d .devbuild ] || tar -xJf build-devpack/devbuild.tar.xz
 export LD_LIBRARY_PATH=$PWD/.devbuild/lib:/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib
 bin=.devbuild/bin/hgca
 S=$W/summary.txt
 base=device-h100; nvidia-smi -L | grep -q H200 && base=device-h200
-RUN=${RUN:-16}  # the label of this run's files (run 17 reran calls 1 and 2 with RUN=17)
 { echo "== run $RUN call $1"; date -u; nvidia-smi -L; lscpu | grep -E "Model name|L3"; uptime; } | tee -a "$S"
 pack() { cp "$S" "$OUT/"; tar -C $W -czf $OUT/run$RUN-$1.tgz .; }
 step() {  # name, timeout, command...
